@@ -39,6 +39,7 @@ __all__ = [
     "chain_id",
     "chain_name",
     "chain_of",
+    "parse_asset_id",
     "to_base_units",
 ]
 
@@ -275,12 +276,15 @@ class TokenList(Mapping[AssetId, Token]):
             UnknownAsset: No single token matches; the message lists what would.
         """
         text = text.strip()
-        if "/" in text:
-            return parse_asset_id(text)
-        symbol, at, chain_text = text.rpartition("@")
-        if not at:
-            raise UnknownAsset(field, f"{text!r} names no chain; write it as SYMBOL@chain, e.g. 'USDC@ethereum'")
-        chain = chain_id(chain_text)
+        try:
+            if "/" in text:
+                return parse_asset_id(text)
+            symbol, at, chain_text = text.rpartition("@")
+            if not at:
+                raise UnknownAsset(field, f"{text!r} names no chain; write it as SYMBOL@chain, e.g. 'USDC@ethereum'")
+            chain = chain_id(chain_text)
+        except UnknownAsset as error:
+            raise UnknownAsset(field, error.reason) from None
         key = (symbol.lower(), chain)
         if key not in self._by_name:
             candidates = sorted(t.label for t in self._tokens.values() if t.symbol and t.symbol.lower() == key[0])
@@ -320,9 +324,10 @@ class TokenList(Mapping[AssetId, Token]):
         text = format(value.normalize(), "f") if value else "0"
         return f"{text} {token.label}"
 
-    def merged(self, other: Iterable[Token]) -> TokenList:
+    def merged(self, other: Iterable[Token] | Mapping[AssetId, Token]) -> TokenList:
         """A new list with ``other``'s tokens added (they win on conflicts); aliases are recomputed."""
-        return TokenList([*self._tokens.values(), *other])
+        added = other.values() if isinstance(other, Mapping) else other
+        return TokenList([*self._tokens.values(), *added])
 
 
 def _well_known_tokens() -> list[Token]:

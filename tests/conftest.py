@@ -1,0 +1,24 @@
+"""Shared fixtures: the real anchor data beside the checkout, skipped with a reason where it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(os.environ.get("ARENA_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+COW_ANCHORS = SHARED / "anchors" / "cow"
+
+
+def cow_anchor(name: str) -> Path:
+    """Path of a CoW anchor file; skips the calling test when ../shared is not beside the checkout."""
+    path = COW_ANCHORS / name
+    if not path.exists():
+        pytest.skip(f"anchor data {path} is absent (it lives in ../shared beside the checkout)")
+    return path
+
+
+def cow_anchor_names() -> list[str]:
+    """Names of every CoW anchor instance, or an empty list when the anchors are absent."""
+    return sorted(p.name for p in COW_ANCHORS.glob("*.json")) if COW_ANCHORS.exists() else []
