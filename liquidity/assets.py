@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, Rounded
 from typing import Final, NewType
 
 from liquidity.errors import InvalidInput, UnknownAsset
@@ -29,6 +29,7 @@ from liquidity.errors import InvalidInput, UnknownAsset
 __all__ = [
     "CHAIN_NAMES",
     "DEFAULT_ALIASES",
+    "EXACT",
     "AssetId",
     "Chain",
     "ChainId",
@@ -60,6 +61,11 @@ CHAIN_NAMES: Final[Mapping[str, ChainId]] = {
     "avalanche": ChainId("eip155:43114"),
 }
 _NAME_OF_CHAIN: Final = {chain: name for name, chain in CHAIN_NAMES.items()}
+
+EXACT: Final = Context(
+    prec=400, Emin=-9999, Emax=9999, traps=[InvalidOperation, Inexact, Rounded, Overflow, DivisionByZero]
+)
+"""A decimal context for amounts: wide enough for any uint256 at any decimals, and it raises instead of rounding."""
 
 DEFAULT_ALIASES: Final[Mapping[str, str]] = {"ETH": "WETH", "XDAI": "WXDAI", "POL": "WPOL"}
 """Names that resolve to the wrapped native token on every chain."""
@@ -151,8 +157,8 @@ def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str = "a
         raise InvalidInput(field, f"{amount!r} is not a finite number")
     if value < 0:
         raise InvalidInput(field, f"{amount} is negative; amounts must be zero or more")
-    scaled = value.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
+    scaled = value.scaleb(decimals, context=EXACT)
+    if scaled != scaled.to_integral_value(context=EXACT):
         raise InvalidInput(field, f"{amount} has more than {decimals} decimals; it cannot be represented exactly")
     return int(scaled)
 
@@ -320,8 +326,8 @@ class TokenList(Mapping[AssetId, Token]):
         token = self._tokens.get(asset) or Token(asset=asset)
         if token.decimals is None:
             return f"{amount} {token.label}"
-        value = Decimal(amount).scaleb(-token.decimals)
-        text = format(value.normalize(), "f") if value else "0"
+        value = Decimal(amount).scaleb(-token.decimals, context=EXACT)
+        text = format(value.normalize(context=EXACT), "f") if value else "0"
         return f"{text} {token.label}"
 
     def merged(self, other: Iterable[Token] | Mapping[AssetId, Token]) -> TokenList:

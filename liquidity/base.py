@@ -120,7 +120,10 @@ def fee_fraction(fee: Decimal | Fraction | str, field: str) -> Fraction:
 
 
 def nonnegative(amount: int, name: str) -> int:
-    """Return a swap amount unchanged; raise :class:`InvalidInput` naming ``name`` if it is negative."""
+    """Return a swap amount unchanged; raise :class:`InvalidInput` naming ``name`` unless it is an int >= 0."""
+    # The exact-type test is the fast path; bools and floats are refused, never rounded.
+    if amount.__class__ is not int and (not isinstance(amount, int) or isinstance(amount, bool)):
+        raise InvalidInput(name, f"must be an integer in base units, got {amount!r}")
     if amount < 0:
         raise InvalidInput(name, f"must not be negative, got {amount}")
     return amount

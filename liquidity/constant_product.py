@@ -21,7 +21,8 @@ class ConstantProductPool(Liquidity):
     For the fee ``N/D`` (``0.003`` is ``3/1000``) the output of an exact input ``a`` is
     ``floor(a*(D-N)*y / (x*D + a*(D-N)))`` and the input for an exact output ``b`` is
     ``floor(x*b*D / ((y-b)*(D-N))) + 1``: ``getAmountOut`` and ``getAmountIn`` of
-    ``UniswapV2Library`` to the last wei.
+    ``UniswapV2Library`` to the last wei. A drained pool (both reserves zero, as real snapshots list them)
+    is valid but every quote raises :class:`InsufficientLiquidity`, as the contract reverts.
 
     Attributes:
         tokens: The two assets.
@@ -57,14 +58,24 @@ class ConstantProductPool(Liquidity):
         if self.tokens[0] == self.tokens[1]:
             raise InvalidPool(f"{where}.tokens", f"both tokens are {self.tokens[0]}")
         for token, balance in zip(self.tokens, self.balances, strict=True):
-            if check_amount(balance, f"{where}.balance[{token}]") == 0:
-                raise InvalidPool(f"{where}.balance[{token}]", "zero reserves: the pool cannot quote")
+            check_amount(balance, f"{where}.balance[{token}]")
+        # Real snapshots list drained pools (both reserves zero); one empty side is inconsistent.
+        if (self.balances[0] == 0) != (self.balances[1] == 0):
+            empty = self.tokens[self.balances.index(0)]
+            raise InvalidPool(f"{where}.balance[{empty}]", "zero reserves on one side only: the pool cannot quote")
         fee = fee_fraction(self.fee, f"{where}.fee")
         object.__setattr__(self, "_fee_kept", fee.denominator - fee.numerator)
         object.__setattr__(self, "_fee_denominator", fee.denominator)
 
+    @property
+    def is_drained(self) -> bool:
+        """Whether both reserves are zero (the pool exists but cannot trade)."""
+        return self.balances[0] == 0
+
     def _reserves(self, token_in: AssetId, token_out: AssetId) -> tuple[int, int]:
         self._check_pair(token_in, token_out)
+        if self.balances[0] == 0:
+            raise InsufficientLiquidity(f"{self.kind} {self.id} is drained: both reserves are zero")
         if token_in == self.tokens[0]:
             return self.balances
         return self.balances[1], self.balances[0]
