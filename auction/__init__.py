@@ -1,0 +1,32 @@
+"""Who wins: the auction instance every solver sees, and (in later releases) validation, scoring and winners.
+
+An :class:`AuctionInstance` is a frozen snapshot: intents, liquidity, token reference prices, chains and a
+deadline. :func:`load_instance` reads CoW Protocol's solver-engine JSON (current and legacy formats),
+:func:`dump_instance` writes it back, and :func:`generate_instance` makes seeded synthetic instances.
+
+Examples:
+    >>> import auction
+    >>> instance = auction.generate_instance(3, orders=5)
+    >>> auction.instance_from_json(auction.instance_to_json(instance)) == instance
+    True
+"""
+
+from __future__ import annotations
+
+from auction.errors import InvalidInstance
+from auction.instance import AuctionInstance, InstanceSummary, TokenInfo
+from auction.io import dump_instance, instance_from_json, instance_to_json, load_instance
+from auction.synthetic import OrderShape, generate_instance
+
+__all__ = [
+    "AuctionInstance",
+    "InstanceSummary",
+    "InvalidInstance",
+    "OrderShape",
+    "TokenInfo",
+    "dump_instance",
+    "generate_instance",
+    "instance_from_json",
+    "instance_to_json",
+    "load_instance",
+]

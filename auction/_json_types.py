@@ -1,0 +1,75 @@
+"""Pydantic field types for instance and solution JSON: decimal-string integers and exact decimals."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Final
+
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+__all__ = ["DTO_CONFIG", "LENIENT_DTO_CONFIG", "Dec", "Int", "Uint"]
+
+_UINT_MAX: Final = 2**256 - 1
+_DIGITS: Final = re.compile(r"^-?[0-9]+$")
+
+DTO_CONFIG: Final = ConfigDict(
+    alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid", serialize_by_alias=True
+)
+"""Strict camelCase models: an unknown field is an error that names it (a typo never passes silently)."""
+
+LENIENT_DTO_CONFIG: Final = ConfigDict(
+    alias_generator=to_camel, populate_by_name=True, frozen=True, extra="allow", serialize_by_alias=True
+)
+"""camelCase models that keep unknown fields (CoW orders grow new optional fields over time)."""
+
+
+def _parse_int(value: object, *, signed: bool) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer as a decimal string, not a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _DIGITS.match(value.strip()):
+        number = int(value)
+    elif isinstance(value, float):
+        raise ValueError(f'{value!r} is a float; write integers as decimal strings such as "1000" (no rounding)')
+    else:
+        raise ValueError(f'{value!r} is not an integer; write it as a decimal string such as "1000"')
+    if not signed and number < 0:
+        raise ValueError(f"{number} is negative; this amount must be zero or more")
+    if abs(number) > _UINT_MAX:
+        raise ValueError(f"{number} does not fit in 256 bits")
+    return number
+
+
+def _parse_uint(value: object) -> int:
+    return _parse_int(value, signed=False)
+
+
+def _parse_signed(value: object) -> int:
+    return _parse_int(value, signed=True)
+
+
+def _parse_decimal(value: object) -> Decimal:
+    if isinstance(value, bool | float):
+        raise ValueError(f'{value!r} must be a decimal string such as "0.003" (floats are not exact)')
+    if isinstance(value, Decimal):
+        return value
+    try:
+        number = Decimal(value) if isinstance(value, int | str) else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(f'{value!r} is not a decimal number such as "0.003"')
+    return number
+
+
+Uint = Annotated[int, BeforeValidator(_parse_uint), PlainSerializer(str, return_type=str)]
+"""A non-negative integer below 2**256, written as a decimal string."""
+
+Int = Annotated[int, BeforeValidator(_parse_signed), PlainSerializer(str, return_type=str)]
+"""A signed integer, written as a decimal string."""
+
+Dec = Annotated[Decimal, BeforeValidator(_parse_decimal), PlainSerializer(str, return_type=str)]
+"""An exact decimal, written as a string; floats are refused."""

@@ -1,0 +1,781 @@
+"""Reading and writing auction instances.
+
+The format is CoW Protocol's solver-engine ``POST /solve`` body (decimal-string integers, camelCase),
+extended for several chains:
+
+* ``chains``: ``{"eip155:42161": {"name": "arbitrum", "gasPrice": "...", "blockGasLimit": "...",
+  "blockTimeMs": 250}}``. Without it, the instance has one chain (``eip155:1``) priced at
+  ``effectiveGasPrice``.
+* token keys may be CAIP-19 ids; plain addresses belong to the instance's only chain, so a CoW instance
+  loads unchanged.
+* the liquidity kind ``bridge`` (``source``, ``destination``, ``feeFixed``, ``feeBps``, ``latencyBlocks``,
+  ``capacity``) and orders of kind ``bundle`` (``legs`` settled all or none).
+
+:func:`load_instance` also reads CoW's legacy format (see :mod:`auction.legacy`). :func:`instance_to_json`
+writes the current format; loading what it writes gives an equal instance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, BeforeValidator, Discriminator, Field, PlainSerializer, Tag, ValidationError
+
+from auction._json_types import DTO_CONFIG, LENIENT_DTO_CONFIG, Dec, Int, Uint
+from auction.errors import InvalidInstance
+from auction.instance import AuctionInstance, TokenInfo
+from intents import BundleIntent, BundleLeg, Intent, SwapIntent
+from intents.fees import PriceImprovementFee, Quote, SurplusFee, VolumeFee
+from liquidity.assets import (
+    EXACT,
+    AssetId,
+    Chain,
+    ChainId,
+    Token,
+    asset_id,
+    chain_id,
+    chain_name,
+    chain_of,
+    parse_asset_id,
+)
+from liquidity.base import Liquidity
+from liquidity.bridge import Bridge
+from liquidity.concentrated import ConcentratedLiquidityPool
+from liquidity.constant_product import ConstantProductPool
+from liquidity.errors import InvalidInput
+from liquidity.graph import LiquidityGraph
+from liquidity.limit_order import LimitOrder
+from liquidity.stable import StablePool
+from liquidity.weighted_product import WeightedProductPool
+
+__all__ = ["dump_instance", "instance_from_json", "instance_to_json", "load_instance"]
+
+DEFAULT_CHAIN: Final = ChainId("eip155:1")
+
+
+def _factor(value: object) -> object:
+    # CoW writes fee-policy factors as JSON numbers; read them through their shortest repr, never binary.
+    return str(value) if isinstance(value, float) else value
+
+
+Factor = Annotated[Dec, BeforeValidator(_factor), PlainSerializer(float, return_type=float)]
+
+# An optional field that is left out of the JSON when it is None (instead of being written as null).
+_ABSENT: Any = Field(default=None, exclude_if=lambda value: value is None)
+
+
+# ---------------------------------------------------------------------------------------------- JSON models
+class ChainJson(BaseModel):
+    model_config = DTO_CONFIG
+    name: str | None = _ABSENT
+    gas_price: Uint
+    block_gas_limit: Uint = 15_000_000
+    block_time_ms: Uint = 12_000
+
+
+class TokenJson(BaseModel):
+    model_config = DTO_CONFIG
+    decimals: int | None = _ABSENT
+    symbol: str | None = _ABSENT
+    reference_price: Uint | None = _ABSENT
+    available_balance: Uint = 0
+    trusted: bool = False
+
+
+class SurplusFeeJson(BaseModel):
+    model_config = DTO_CONFIG
+    kind: Literal["surplus"]
+    factor: Factor
+    max_volume_factor: Factor
+
+
+class QuoteJson(BaseModel):
+    model_config = DTO_CONFIG
+    sell_amount: Uint
+    buy_amount: Uint
+    fee: Uint
+
+
+class PriceImprovementFeeJson(BaseModel):
+    model_config = DTO_CONFIG
+    kind: Literal["priceImprovement"]
+    factor: Factor
+    max_volume_factor: Factor
+    quote: QuoteJson
+
+
+class VolumeFeeJson(BaseModel):
+    model_config = DTO_CONFIG
+    kind: Literal["volume"]
+    factor: Factor
+
+
+FeePolicyJson = Annotated[SurplusFeeJson | PriceImprovementFeeJson | VolumeFeeJson, Field(discriminator="kind")]
+
+
+class SwapOrderJson(BaseModel):
+    model_config = LENIENT_DTO_CONFIG
+    uid: str
+    sell_token: str
+    buy_token: str
+    sell_amount: Uint
+    buy_amount: Uint
+    valid_to: int
+    kind: Literal["sell", "buy"]
+    owner: str
+    partially_fillable: bool
+    class_: Literal["market", "limit"] = Field(alias="class")
+    receiver: str | None = _ABSENT
+    fee_policies: list[FeePolicyJson] = []
+    app_data: str
+    signing_scheme: Literal["eip712", "ethSign", "preSign", "eip1271"]
+    signature: str
+    nonce: Uint | None = _ABSENT
+
+
+class LegJson(BaseModel):
+    model_config = DTO_CONFIG
+    sell_token: str
+    buy_token: str
+    sell_amount: Uint
+    buy_amount: Uint
+    kind: Literal["sell", "buy"] = "sell"
+
+
+class BundleOrderJson(BaseModel):
+    model_config = DTO_CONFIG
+    kind: Literal["bundle"]
+    uid: str
+    owner: str
+    legs: list[LegJson]
+    valid_to: int
+    receiver: str | None = _ABSENT
+    nonce: Uint | None = _ABSENT
+    signing_scheme: Literal["eip712", "ethSign", "preSign", "eip1271"] = "eip712"
+    signature: str = "0x"
+
+
+def _order_tag(value: Any) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return "bundle" if kind == "bundle" else "swap"
+
+
+OrderJson = Annotated[
+    Annotated[SwapOrderJson, Tag("swap")] | Annotated[BundleOrderJson, Tag("bundle")], Discriminator(_order_tag)
+]
+
+
+class _LiquidityJson(BaseModel):
+    model_config = DTO_CONFIG
+    id: str
+    address: str | None = _ABSENT
+    gas_estimate: Uint = 0
+
+
+class BalanceJson(BaseModel):
+    model_config = DTO_CONFIG
+    balance: Uint
+
+
+class ConstantProductJson(_LiquidityJson):
+    kind: Literal["constantProduct"]
+    tokens: dict[str, BalanceJson]
+    fee: Dec
+    router: str | None = _ABSENT
+
+
+class WeightedReserveJson(BaseModel):
+    model_config = DTO_CONFIG
+    balance: Uint
+    weight: Dec
+    scaling_factor: Dec | None = _ABSENT
+
+
+class WeightedProductJson(_LiquidityJson):
+    kind: Literal["weightedProduct"]
+    tokens: dict[str, WeightedReserveJson]
+    fee: Dec
+    version: Literal["v0", "v3Plus"] = "v0"
+    balancer_pool_id: str | None = _ABSENT
+
+
+class StableReserveJson(BaseModel):
+    model_config = DTO_CONFIG
+    balance: Uint
+    scaling_factor: Dec
+
+
+class StableJson(_LiquidityJson):
+    kind: Literal["stable"]
+    tokens: dict[str, StableReserveJson]
+    amplification_parameter: Dec
+    fee: Dec
+    balancer_pool_id: str | None = _ABSENT
+
+
+class ConcentratedJson(_LiquidityJson):
+    kind: Literal["concentratedLiquidity"]
+    tokens: list[str]
+    sqrt_price: Uint
+    liquidity: Uint
+    tick: int
+    liquidity_net: dict[str, Int]
+    fee: Dec
+    router: str | None = _ABSENT
+
+
+class LimitOrderJson(_LiquidityJson):
+    kind: Literal["limitOrder"]
+    hash: str | None = _ABSENT
+    maker_token: str
+    taker_token: str
+    maker_amount: Uint
+    taker_amount: Uint
+    taker_token_fee_amount: Uint = 0
+
+
+class BridgeJson(_LiquidityJson):
+    kind: Literal["bridge"]
+    source: str
+    destination: str
+    fee_fixed: Uint = 0
+    fee_bps: int = 0
+    latency_blocks: int = 1
+    capacity: Uint
+
+
+LiquidityJson = Annotated[
+    ConstantProductJson | WeightedProductJson | StableJson | ConcentratedJson | LimitOrderJson | BridgeJson,
+    Field(discriminator="kind"),
+]
+
+
+class InstanceJson(BaseModel):
+    model_config = DTO_CONFIG
+    id: str | None = None
+    chains: dict[str, ChainJson] | None = _ABSENT
+    tokens: dict[str, TokenJson]
+    orders: list[OrderJson] = []
+    liquidity: list[LiquidityJson] = []
+    effective_gas_price: Uint = 0
+    deadline: datetime | None = _ABSENT
+    surplus_capturing_jit_order_owners: list[str] = []
+
+
+# ------------------------------------------------------------------------------------------------ reading
+_ORDER_DEFAULT_EXTRAS: Final[Mapping[str, Any]] = {
+    "preInteractions": [],
+    "postInteractions": [],
+    "sellTokenSource": "erc20",
+    "buyTokenDestination": "erc20",
+}
+
+
+def load_instance(source: str | os.PathLike[str]) -> AuctionInstance:
+    """Load an auction instance from a JSON file in the current or the legacy CoW format.
+
+    Raises:
+        InvalidInstance: The file is missing, is not JSON, or is not a valid instance; the message names the
+            JSON path of the first problem.
+
+    Examples:
+        >>> import tempfile
+        >>> from auction.synthetic import generate_instance
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     dump_instance(generate_instance(5, orders=3), f"{folder}/auction.json")
+        ...     instance = load_instance(f"{folder}/auction.json")
+        >>> instance == generate_instance(5, orders=3)
+        True
+    """
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInstance("path", f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInstance("path", f"cannot read {path}: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInstance("path", f"{path} is not JSON: {error.msg} at line {error.lineno}") from None
+    return instance_from_json(data)
+
+
+def instance_from_json(data: Any) -> AuctionInstance:
+    """Build an instance from parsed JSON (current format, or legacy, detected by its ``amms`` key).
+
+    Raises:
+        InvalidInstance: The data is not a valid instance; ``field`` is the JSON path of the problem.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInstance("", f"an instance is a JSON object, not {type(data).__name__}")
+    notes: tuple[str, ...] = ()
+    if "amms" in data:
+        from auction.legacy import convert_legacy
+
+        data, notes = convert_legacy(data)
+    try:
+        parsed = InstanceJson.model_validate(data)
+    except ValidationError as error:
+        raise _from_validation(error) from None
+    try:
+        return _to_instance(parsed, notes)
+    except InvalidInstance:
+        raise
+    except InvalidInput as error:
+        raise InvalidInstance(error.field, error.reason) from None
+
+
+_UNION_TAGS: Final = frozenset(
+    {"swap", "bundle", "constantProduct", "weightedProduct", "stable", "concentratedLiquidity", "limitOrder", "bridge"}
+)
+
+
+def _from_validation(error: ValidationError) -> InvalidInstance:
+    first = error.errors()[0]
+    # pydantic puts the tag of a discriminated union into the path (orders[0].swap.sellAmount); users
+    # think in JSON paths, so the tag goes.
+    parts = [
+        part
+        for index, part in enumerate(first["loc"])
+        if not (part in _UNION_TAGS and index > 0 and isinstance(first["loc"][index - 1], int))
+    ]
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
+    more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+    message = first["msg"].removeprefix("Value error, ")
+    return InvalidInstance(path, f"{message}{more}")
+
+
+class _Keys:
+    """Resolves token keys (CAIP-19 ids, or plain addresses on the instance's default chain)."""
+
+    def __init__(self, default_chain: ChainId) -> None:
+        self.default_chain = default_chain
+
+    def __call__(self, key: str, field: str) -> AssetId:
+        try:
+            return parse_asset_id(key) if "/" in key else asset_id(self.default_chain, key)
+        except InvalidInput as error:
+            raise InvalidInstance(field, error.reason) from None
+
+
+def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstance:
+    chains = _read_chains(parsed)
+    key = _Keys(next(iter(chains)) if len(chains) == 1 else DEFAULT_CHAIN)
+    tokens: dict[AssetId, TokenInfo] = {}
+    for raw, info in parsed.tokens.items():
+        asset = key(raw, f"tokens[{raw}]")
+        token = Token(asset=asset, symbol=info.symbol, decimals=info.decimals)
+        tokens[asset] = TokenInfo(
+            token=token,
+            reference_price=info.reference_price,
+            available_balance=info.available_balance,
+            trusted=info.trusted,
+        )
+    for asset in tokens:
+        chain = chain_of(asset)
+        if chain not in chains:
+            chains[chain] = Chain(id=chain, name=chain_name(chain), gas_price=parsed.effective_gas_price)
+            notes += (f"chain {chain} is not in 'chains'; assumed gas price {parsed.effective_gas_price} wei",)
+    intents: list[Intent] = []
+    extras: dict[str, Mapping[str, Any]] = {}
+    for index, order in enumerate(parsed.orders):
+        where = f"orders[{index}]"
+        try:
+            intent, extra = _read_order(order, key, where)
+        except InvalidInstance:
+            raise
+        except InvalidInput as error:
+            raise InvalidInstance(f"{where}.{error.field}" if error.field else where, error.reason) from None
+        intents.append(intent)
+        if extra:
+            extras[intent.uid] = extra
+    liquidity: list[Liquidity] = []
+    for index, item in enumerate(parsed.liquidity):
+        where = f"liquidity[{index}]"
+        try:
+            liquidity.append(_read_liquidity(item, key, tokens, where))
+        except InvalidInstance:
+            raise
+        except InvalidInput as error:
+            raise InvalidInstance(where, str(error)) from None
+    return AuctionInstance(
+        id=parsed.id,
+        chains=chains,
+        tokens=tokens,
+        intents=tuple(intents),
+        liquidity=LiquidityGraph(liquidity),
+        effective_gas_price=parsed.effective_gas_price,
+        deadline=parsed.deadline,
+        surplus_capturing_jit_order_owners=tuple(parsed.surplus_capturing_jit_order_owners),
+        order_extras=extras,
+        notes=notes,
+    )
+
+
+def _read_chains(parsed: InstanceJson) -> dict[ChainId, Chain]:
+    if parsed.chains is None:
+        return {DEFAULT_CHAIN: Chain(id=DEFAULT_CHAIN, name="ethereum", gas_price=parsed.effective_gas_price)}
+    chains: dict[ChainId, Chain] = {}
+    for raw, info in parsed.chains.items():
+        try:
+            chain = chain_id(raw)
+            chains[chain] = Chain(
+                id=chain,
+                name=info.name or chain_name(chain),
+                gas_price=info.gas_price,
+                block_gas_limit=info.block_gas_limit,
+                block_time_ms=info.block_time_ms,
+            )
+        except InvalidInput as error:
+            raise InvalidInstance(f"chains[{raw}]", error.reason) from None
+    if not chains:
+        raise InvalidInstance("chains", "is empty; give at least one chain or leave the field out")
+    return chains
+
+
+def _read_order(order: SwapOrderJson | BundleOrderJson, key: _Keys, where: str) -> tuple[Intent, dict[str, Any]]:
+    if isinstance(order, BundleOrderJson):
+        legs = tuple(
+            BundleLeg(
+                sell=key(leg.sell_token, f"{where}.legs[{i}].sellToken"),
+                sell_amount=leg.sell_amount,
+                buy=key(leg.buy_token, f"{where}.legs[{i}].buyToken"),
+                buy_amount=leg.buy_amount,
+                kind=leg.kind,
+            )
+            for i, leg in enumerate(order.legs)
+        )
+        bundle = BundleIntent(
+            uid=order.uid,
+            owner=order.owner,
+            legs=legs,
+            valid_to=order.valid_to,
+            receiver=order.receiver,
+            nonce=order.nonce or 0,
+            signing_scheme=order.signing_scheme,
+            signature=order.signature,
+        )
+        return bundle, {}
+    extra = {
+        name: value
+        for name, value in (order.model_extra or {}).items()
+        if _ORDER_DEFAULT_EXTRAS.get(name, _MISSING) != value
+    }
+    if extra.get("fullSellAmount") == str(order.sell_amount):
+        del extra["fullSellAmount"]
+    if extra.get("fullBuyAmount") == str(order.buy_amount):
+        del extra["fullBuyAmount"]
+    intent = SwapIntent(
+        uid=order.uid,
+        owner=order.owner,
+        sell=key(order.sell_token, f"{where}.sellToken"),
+        sell_amount=order.sell_amount,
+        buy=key(order.buy_token, f"{where}.buyToken"),
+        buy_amount=order.buy_amount,
+        kind=order.kind,
+        partially_fillable=order.partially_fillable,
+        valid_to=order.valid_to,
+        receiver=order.receiver,
+        nonce=order.nonce or 0,
+        order_class=order.class_,
+        fee_policies=tuple(_read_fee_policy(policy) for policy in order.fee_policies),
+        signing_scheme=order.signing_scheme,
+        signature=order.signature,
+        app_data=order.app_data,
+    )
+    return intent, extra
+
+
+_MISSING: Final = object()
+
+
+def _read_fee_policy(policy: SurplusFeeJson | PriceImprovementFeeJson | VolumeFeeJson) -> Any:
+    if isinstance(policy, SurplusFeeJson):
+        return SurplusFee(factor=policy.factor, max_volume_factor=policy.max_volume_factor)
+    if isinstance(policy, VolumeFeeJson):
+        return VolumeFee(factor=policy.factor)
+    quote = Quote(sell_amount=policy.quote.sell_amount, buy_amount=policy.quote.buy_amount, fee=policy.quote.fee)
+    return PriceImprovementFee(factor=policy.factor, max_volume_factor=policy.max_volume_factor, quote=quote)
+
+
+def _read_liquidity(item: Any, key: _Keys, tokens: Mapping[AssetId, TokenInfo], where: str) -> Liquidity:
+    common: dict[str, Any] = {"id": item.id, "address": item.address, "gas_estimate": item.gas_estimate}
+
+    def assets(raw: list[str] | dict[str, Any]) -> tuple[AssetId, ...]:
+        return tuple(key(token, f"{where}.tokens[{token}]") for token in raw)
+
+    def scaling(raw: dict[str, Any]) -> tuple[int | Decimal, ...]:
+        return tuple(
+            _scaling_from_json(reserve.scaling_factor, tokens.get(asset), f"{where}.tokens[{name}].scalingFactor")
+            for (name, reserve), asset in zip(raw.items(), assets(raw), strict=True)
+        )
+
+    match item:
+        case ConstantProductJson():
+            if len(item.tokens) != 2:
+                raise InvalidInstance(f"{where}.tokens", "a constant-product pool holds exactly two tokens")
+            (a, b), (x, y) = assets(item.tokens), (reserve.balance for reserve in item.tokens.values())
+            return ConstantProductPool(**common, tokens=(a, b), balances=(x, y), fee=item.fee, router=item.router)
+        case WeightedProductJson():
+            return WeightedProductPool(
+                **common,
+                tokens=assets(item.tokens),
+                balances=tuple(reserve.balance for reserve in item.tokens.values()),
+                weights=tuple(reserve.weight for reserve in item.tokens.values()),
+                scaling_factors=scaling(item.tokens),
+                fee=item.fee,
+                version=item.version,
+                balancer_pool_id=item.balancer_pool_id,
+            )
+        case StableJson():
+            return StablePool(
+                **common,
+                tokens=assets(item.tokens),
+                balances=tuple(reserve.balance for reserve in item.tokens.values()),
+                scaling_factors=scaling(item.tokens),
+                amplification_parameter=item.amplification_parameter,
+                fee=item.fee,
+                balancer_pool_id=item.balancer_pool_id,
+            )
+        case ConcentratedJson():
+            if len(item.tokens) != 2:
+                raise InvalidInstance(f"{where}.tokens", "a concentrated-liquidity pool has exactly two tokens")
+            try:
+                net = sorted((int(tick), value) for tick, value in item.liquidity_net.items())
+            except ValueError:
+                raise InvalidInstance(f"{where}.liquidityNet", "keys must be integer ticks") from None
+            return ConcentratedLiquidityPool(
+                **common,
+                tokens=(assets(item.tokens)[0], assets(item.tokens)[1]),
+                sqrt_price=item.sqrt_price,
+                liquidity=item.liquidity,
+                tick=item.tick,
+                liquidity_net=tuple(net),
+                fee=item.fee,
+                router=item.router,
+            )
+        case LimitOrderJson():
+            return LimitOrder(
+                **common,
+                hash=item.hash,
+                maker_token=key(item.maker_token, f"{where}.makerToken"),
+                taker_token=key(item.taker_token, f"{where}.takerToken"),
+                maker_amount=item.maker_amount,
+                taker_amount=item.taker_amount,
+                taker_token_fee_amount=item.taker_token_fee_amount,
+            )
+        case BridgeJson():
+            return Bridge(
+                **common,
+                source=key(item.source, f"{where}.source"),
+                destination=key(item.destination, f"{where}.destination"),
+                fee_fixed=item.fee_fixed,
+                fee_bps=item.fee_bps,
+                latency_blocks=item.latency_blocks,
+                capacity=item.capacity,
+            )
+    raise AssertionError(f"unhandled liquidity kind {item.kind}")  # pragma: no cover - the union is exhaustive
+
+
+def _scaling_from_json(value: Decimal | None, info: TokenInfo | None, field: str) -> int | Decimal:
+    """Balancer's scaling multiplier (raw units to 18 decimals, times any rate) from CoW's ``scalingFactor``.
+
+    Without the field, the multiplier follows from the token's decimals: ``10**(18 - decimals)``.
+    """
+    if value is None:
+        decimals = info.token.decimals if info is not None else None
+        if decimals is None or decimals > 18:
+            raise InvalidInstance(
+                field, f"is missing and the token's decimals ({decimals}) give no Balancer scaling; give scalingFactor"
+            )
+        return int(10 ** (18 - decimals))
+    if value <= 0 or value.scaleb(18, context=EXACT) != value.scaleb(18, context=EXACT).to_integral_value():
+        raise InvalidInstance(field, f"must be a positive multiplier exact in 18 decimals, got {value}")
+    return int(value) if value == value.to_integral_value() else value
+
+
+# ------------------------------------------------------------------------------------------------ writing
+def dump_instance(instance: AuctionInstance, path: str | os.PathLike[str], *, plain_addresses: bool = False) -> None:
+    """Write an instance as JSON in the current format (see :func:`instance_to_json`)."""
+    text = json.dumps(instance_to_json(instance, plain_addresses=plain_addresses), indent=1)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def instance_to_json(instance: AuctionInstance, *, plain_addresses: bool = False) -> dict[str, Any]:
+    """The instance as current-format JSON data; :func:`instance_from_json` reads it back to an equal instance.
+
+    Args:
+        instance: What to write.
+        plain_addresses: Key tokens by plain address, as CoW's own services expect. Only for instances on
+            one chain; by default tokens are keyed by CAIP-19 id.
+
+    Raises:
+        InvalidInstance: ``plain_addresses`` was asked for an instance on several chains.
+    """
+    if plain_addresses and len(instance.chains) != 1:
+        raise InvalidInstance("chains", "plain addresses are ambiguous on several chains; write CAIP-19 ids")
+
+    def key(asset: AssetId) -> str:
+        return asset.rsplit(":", 1)[1] if plain_addresses else asset
+
+    parsed = InstanceJson(
+        id=instance.id,
+        chains={
+            chain.id: ChainJson(
+                name=chain.name,
+                gas_price=chain.gas_price,
+                block_gas_limit=chain.block_gas_limit,
+                block_time_ms=chain.block_time_ms,
+            )
+            for chain in instance.chains.values()
+        },
+        tokens={
+            key(asset): TokenJson(
+                decimals=info.token.decimals,
+                symbol=info.token.symbol,
+                reference_price=info.reference_price,
+                available_balance=info.available_balance,
+                trusted=info.trusted,
+            )
+            for asset, info in instance.tokens.items()
+        },
+        orders=[_write_order(intent, key, instance.order_extras.get(intent.uid, {})) for intent in instance.intents],
+        liquidity=[_write_liquidity(item, key) for item in instance.liquidity.values()],
+        effective_gas_price=instance.effective_gas_price,
+        deadline=instance.deadline,
+        surplus_capturing_jit_order_owners=list(instance.surplus_capturing_jit_order_owners),
+    )
+    data = parsed.model_dump(mode="json", by_alias=True)
+    if instance.deadline is not None:
+        data["deadline"] = instance.deadline.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return data
+
+
+def _write_order(intent: Intent, key: Any, extra: Mapping[str, Any]) -> SwapOrderJson | BundleOrderJson:
+    if isinstance(intent, BundleIntent):
+        return BundleOrderJson(
+            kind="bundle",
+            uid=intent.uid,
+            owner=intent.owner,
+            legs=[
+                LegJson(
+                    sell_token=key(leg.sell),
+                    buy_token=key(leg.buy),
+                    sell_amount=leg.sell_amount,
+                    buy_amount=leg.buy_amount,
+                    kind=leg.kind,
+                )
+                for leg in intent.legs
+            ],
+            valid_to=intent.valid_to,
+            receiver=intent.receiver,
+            nonce=intent.nonce or None,
+            signing_scheme=intent.signing_scheme,
+            signature=intent.signature,
+        )
+    cow_fields = {
+        "fullSellAmount": str(intent.sell_amount),
+        "fullBuyAmount": str(intent.buy_amount),
+        **_ORDER_DEFAULT_EXTRAS,
+        **extra,
+    }
+    return SwapOrderJson.model_validate(
+        {
+            "uid": intent.uid,
+            "sellToken": key(intent.sell),
+            "buyToken": key(intent.buy),
+            "sellAmount": intent.sell_amount,
+            "buyAmount": intent.buy_amount,
+            "validTo": intent.valid_to,
+            "kind": intent.kind,
+            "owner": intent.owner,
+            "partiallyFillable": intent.partially_fillable,
+            "class": intent.order_class,
+            "receiver": intent.receiver,
+            "feePolicies": [policy.model_dump(by_alias=False) for policy in intent.fee_policies],
+            "appData": intent.app_data,
+            "signingScheme": intent.signing_scheme,
+            "signature": intent.signature,
+            "nonce": intent.nonce or None,
+            **cow_fields,
+        }
+    )
+
+
+def _write_liquidity(item: Liquidity, key: Any) -> Any:
+    common: dict[str, Any] = {"id": item.id, "address": item.address, "gas_estimate": item.gas_estimate}
+    match item:
+        case ConstantProductPool():
+            return ConstantProductJson(
+                kind="constantProduct",
+                **common,
+                tokens={key(t): BalanceJson(balance=b) for t, b in zip(item.tokens, item.balances, strict=True)},
+                fee=item.fee,
+                router=item.router,
+            )
+        case WeightedProductPool():
+            return WeightedProductJson(
+                kind="weightedProduct",
+                **common,
+                tokens={
+                    key(t): WeightedReserveJson(balance=b, weight=w, scaling_factor=Decimal(s))
+                    for t, b, w, s in zip(item.tokens, item.balances, item.weights, item.scaling_factors, strict=True)
+                },
+                fee=item.fee,
+                version=item.version,
+                balancer_pool_id=item.balancer_pool_id,
+            )
+        case StablePool():
+            return StableJson(
+                kind="stable",
+                **common,
+                tokens={
+                    key(t): StableReserveJson(balance=b, scaling_factor=Decimal(s))
+                    for t, b, s in zip(item.tokens, item.balances, item.scaling_factors, strict=True)
+                },
+                amplification_parameter=item.amplification_parameter,
+                fee=item.fee,
+                balancer_pool_id=item.balancer_pool_id,
+            )
+        case ConcentratedLiquidityPool():
+            return ConcentratedJson(
+                kind="concentratedLiquidity",
+                **common,
+                tokens=[key(t) for t in item.tokens],
+                sqrt_price=item.sqrt_price,
+                liquidity=item.liquidity,
+                tick=item.tick,
+                liquidity_net={str(tick): net for tick, net in item.liquidity_net},
+                fee=item.fee,
+                router=item.router,
+            )
+        case LimitOrder():
+            return LimitOrderJson(
+                kind="limitOrder",
+                **common,
+                hash=item.hash,
+                maker_token=key(item.maker_token),
+                taker_token=key(item.taker_token),
+                maker_amount=item.maker_amount,
+                taker_amount=item.taker_amount,
+                taker_token_fee_amount=item.taker_token_fee_amount,
+            )
+        case Bridge():
+            return BridgeJson(
+                kind="bridge",
+                **common,
+                source=key(item.source),
+                destination=key(item.destination),
+                fee_fixed=item.fee_fixed,
+                fee_bps=item.fee_bps,
+                latency_blocks=item.latency_blocks,
+                capacity=item.capacity,
+            )
+    raise InvalidInstance(f"liquidity[{item.id}]", f"cannot write liquidity of kind {item.kind!r}")
