@@ -1,0 +1,134 @@
+"""Intent Arena: intent-based solver competitions on cross-chain markets.
+
+``import arena as ar`` gives the public API of every layer. Importing it is light: OR-Tools, rich, typer,
+matplotlib and eth-account load only when something needs them.
+
+Examples:
+    >>> import arena as ar
+    >>> instance = ar.generate_instance(seed=7, orders=20)
+    >>> intent = ar.SwapIntent(sell="1000 USDC@ethereum", buy="0.3 ETH@arbitrum", partially_fillable=True)
+    >>> intent.is_cross_chain
+    True
+    >>> tokens = instance.token_list
+    >>> routes = instance.liquidity.best_routes(intent.sell, intent.buy, intent.sell_amount)
+    >>> routes[0].amount_out > intent.buy_amount
+    True
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from arena.errors import (
+    ArenaError,
+    InsufficientLiquidity,
+    IntentError,
+    IntentRejected,
+    InvalidInput,
+    InvalidInstance,
+    InvalidIntent,
+    InvalidPool,
+    InvalidSignature,
+    LiquidityError,
+    UnknownAsset,
+    UnknownIntentAsset,
+    UnsupportedPair,
+)
+from auction import (
+    AuctionInstance,
+    InstanceSummary,
+    OrderShape,
+    TokenInfo,
+    dump_instance,
+    generate_instance,
+    instance_from_json,
+    instance_to_json,
+    load_instance,
+)
+from intents import (
+    BundleIntent,
+    BundleLeg,
+    Intent,
+    IntentBook,
+    IntentStatus,
+    SwapIntent,
+    sign,
+    using_tokens,
+    verify,
+)
+from liquidity import (
+    AssetId,
+    Bridge,
+    Chain,
+    ChainId,
+    ConcentratedLiquidityPool,
+    ConstantProductPool,
+    LimitOrder,
+    Liquidity,
+    LiquidityGraph,
+    MarketShape,
+    Route,
+    StablePool,
+    SyntheticMarket,
+    Token,
+    TokenList,
+    WeightedProductPool,
+    generate_market,
+)
+
+try:
+    __version__ = version("intent-arena")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "ArenaError",
+    "AssetId",
+    "AuctionInstance",
+    "Bridge",
+    "BundleIntent",
+    "BundleLeg",
+    "Chain",
+    "ChainId",
+    "ConcentratedLiquidityPool",
+    "ConstantProductPool",
+    "InstanceSummary",
+    "InsufficientLiquidity",
+    "Intent",
+    "IntentBook",
+    "IntentError",
+    "IntentRejected",
+    "IntentStatus",
+    "InvalidInput",
+    "InvalidInstance",
+    "InvalidIntent",
+    "InvalidPool",
+    "InvalidSignature",
+    "LimitOrder",
+    "Liquidity",
+    "LiquidityError",
+    "LiquidityGraph",
+    "MarketShape",
+    "OrderShape",
+    "Route",
+    "StablePool",
+    "SwapIntent",
+    "SyntheticMarket",
+    "Token",
+    "TokenInfo",
+    "TokenList",
+    "UnknownAsset",
+    "UnknownIntentAsset",
+    "UnsupportedPair",
+    "WeightedProductPool",
+    "__version__",
+    "dump_instance",
+    "generate_instance",
+    "generate_market",
+    "instance_from_json",
+    "instance_to_json",
+    "load_instance",
+    "sign",
+    "using_tokens",
+    "verify",
+]

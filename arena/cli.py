@@ -1,0 +1,140 @@
+"""The ``arena`` command line (typer + rich; installed with the ``cli`` extra).
+
+Errors a user can cause (a missing file, a malformed instance) print one line to stderr and exit with
+status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+if TYPE_CHECKING:
+    from auction.instance import AuctionInstance, InstanceSummary
+
+try:
+    import typer
+    from rich.console import Console
+    from rich.table import Table
+
+    HAVE_CLI = True
+except ImportError:  # pragma: no cover - exercised only without the cli extra
+    HAVE_CLI = False
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``arena`` console script."""
+    if not HAVE_CLI:  # pragma: no cover - exercised only without the cli extra
+        sys.stderr.write('arena: the command line needs the cli extra: pip install "intent-arena[cli]"\n')
+        raise SystemExit(2)
+    app()
+
+
+if HAVE_CLI:
+    app = typer.Typer(
+        name="arena",
+        help="Intent Arena: intent-based solver competitions on cross-chain markets.",
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+    )
+    stdout = Console()
+    stderr = Console(stderr=True)
+
+    def _fail(message: str) -> typer.Exit:
+        stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        return typer.Exit(code=1)
+
+    def _load(path: Path) -> AuctionInstance:
+        from auction.io import load_instance
+        from liquidity.errors import ArenaError
+
+        try:
+            return load_instance(path)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+
+    @app.command()
+    def info(
+        instance: Annotated[Path, typer.Argument(help="An auction instance JSON file (current or legacy CoW format).")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """Summarize an auction instance: chains, tokens, orders by kind, liquidity by kind."""
+        loaded = _load(instance)
+        summary = loaded.summary()
+        if as_json:
+            payload: dict[str, Any] = {"path": str(instance), **summary.to_dict(), "notes": list(loaded.notes)}
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            return
+        _print_summary(str(instance), summary, loaded.notes)
+
+    @app.command()
+    def demo(
+        seed: Annotated[int, typer.Option(help="Seed of the generated market.")] = 7,
+        sell: Annotated[str, typer.Option(help="What to sell.")] = "1000 USDC@ethereum",
+        buy: Annotated[str, typer.Option(help="What to buy.")] = "ETH@arbitrum",
+    ) -> None:
+        """Generate a three-chain market, summarize it, and route one cross-chain trade through it."""
+        from auction.synthetic import generate_instance
+        from liquidity.errors import ArenaError
+
+        try:
+            instance = generate_instance(seed=seed)
+            tokens = instance.token_list
+            sell_asset, amount = tokens.parse_amount(sell, field="--sell")
+            buy_asset = tokens.resolve(buy, field="--buy")
+            routes = instance.liquidity.best_routes(sell_asset, buy_asset, amount, max_hops=4, limit=5)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        _print_summary(f"synthetic market, seed {seed}", instance.summary(), ())
+        table = Table(title=f"Best single-path routes for {sell} -> {buy}", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("path")
+        table.add_column("via")
+        table.add_column("receives", justify="right")
+        table.add_column("gas", justify="right")
+        for rank, route in enumerate(routes, start=1):
+            path = " -> ".join(tokens[asset].label for asset in route.assets)
+            kinds = ", ".join(instance.liquidity[lid].kind for lid in route.liquidity)
+            table.add_row(str(rank), path, kinds, tokens.format_amount(buy_asset, route.amount_out), f"{route.gas:,}")
+        if not routes:
+            stdout.print(f"No route from {sell} to {buy} in this market.")
+        else:
+            stdout.print(table)
+        stdout.print(
+            "Solvers, auctions and tournaments arrive in the next releases; "
+            "see the README for the Python API and the `arena info` command."
+        )
+
+    def _print_summary(title: str, summary: InstanceSummary, notes: tuple[str, ...]) -> None:
+        head = Table(title=title, title_justify="left", show_header=False)
+        head.add_column(style="bold")
+        head.add_column()
+        head.add_row("auction id", summary.id or "-")
+        head.add_row("tokens", f"{summary.tokens} ({summary.tokens_with_reference_price} with a reference price)")
+        head.add_row("orders", str(summary.orders))
+        head.add_row("liquidity", str(summary.liquidity))
+        head.add_row("deadline", summary.deadline or "-")
+        stdout.print(head)
+        chains = Table(title="chains", title_justify="left")
+        for column in ("name", "id", "gas price (gwei)", "block gas budget"):
+            chains.add_column(column, justify="right" if "gas" in column else "left")
+        for name, chain, gas, limit in summary.chains:
+            chains.add_row(name, chain, f"{gas / 10**9:,.3f}", f"{limit:,}")
+        stdout.print(chains)
+        for heading, counts in (
+            ("orders by kind", summary.orders_by_kind),
+            ("liquidity by kind", summary.liquidity_by_kind),
+        ):
+            table = Table(title=heading, title_justify="left")
+            table.add_column("kind")
+            table.add_column("count", justify="right")
+            for kind, count in counts.items():
+                table.add_row(kind, str(count))
+            stdout.print(table)
+        for note in notes:
+            stdout.print(f"[dim]note: {note}[/]", highlight=False)

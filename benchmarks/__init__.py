@@ -1,0 +1,1 @@
+"""Quality and speed harness of Intent Arena: ``python -m benchmarks`` prints the figures."""
