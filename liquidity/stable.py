@@ -7,30 +7,27 @@ decimals (``amount - mulUp(amount, fee)``) and is added to a given-out quote aft
 (``divUp(amount, 1 - fee)``); outputs are downscaled rounding down and inputs rounding up. The
 invariant of the current balances is computed once per pool state and reused by every quote.
 
+A dust input for which the contract's last subtraction would underflow (and the swap revert) quotes
+as 0 rather than raising.
+
 Composable stable pools list their own BPT among the Vault tokens; leave it out here (it is not
 swapped through the regular path).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import ClassVar, Final, Self
+from typing import ClassVar, Final
 
+from liquidity._balancer import BalancerPool
 from liquidity._fixed_point import (
     ONE,
     add_swap_fee,
-    check_balances,
-    check_pool_id,
     check_swap_amount,
-    check_tokens,
     converge_amount_in,
-    downscale_down,
     downscale_up,
-    parse_fee,
-    scaling_wad,
     subtract_swap_fee,
     to_wad,
     upscale,
@@ -45,7 +42,6 @@ from liquidity._stable_math import (
     get_token_balance_given_invariant_and_all_other_balances,
 )
 from liquidity.assets import AssetId
-from liquidity.base import Liquidity
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["StablePool"]
@@ -54,7 +50,7 @@ _MIN_TOKENS: Final = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StablePool(Liquidity):
+class StablePool(BalancerPool):
     """A Balancer V2 stable pool (``StablePool``, ``MetaStablePool``, ``ComposableStablePool``).
 
     Attributes:
@@ -93,53 +89,23 @@ class StablePool(Liquidity):
     """
 
     kind: ClassVar[str] = "stable"
+    max_tokens: ClassVar[int] = MAX_STABLE_TOKENS
 
-    tokens: tuple[AssetId, ...]
-    balances: tuple[int, ...]
-    scaling_factors: tuple[int | Decimal, ...]
     amplification_parameter: Decimal
-    fee: Decimal
-    balancer_pool_id: str | None = None
 
     _amp: int = field(init=False, repr=False, compare=False)
-    _scale_wads: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _upscaled: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _fee_wad: int = field(init=False, repr=False, compare=False)
-    _index: dict[AssetId, int] = field(init=False, repr=False, compare=False)
     _invariant: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        Liquidity.__post_init__(self)
-        where = f"stable {self.id}"
-        tokens = self.tokens
-        if not isinstance(tokens, tuple) or not _MIN_TOKENS <= len(tokens) <= MAX_STABLE_TOKENS:
-            raise InvalidPool(f"{where}.tokens", f"must be a tuple of {_MIN_TOKENS} to {MAX_STABLE_TOKENS} asset ids")
-        check_tokens(tokens, f"{where}.tokens")
-        n = len(tokens)
-        for name in ("balances", "scaling_factors"):
-            values = getattr(self, name)
-            if not isinstance(values, tuple) or len(values) != n:
-                raise InvalidPool(f"{where}.{name}", f"must be a tuple with one entry per token ({n})")
-        drained = check_balances(self.balances, f"{where}.balances")
-        scale_wads = tuple(scaling_wad(s, f"{where}.scaling_factors[{i}]") for i, s in enumerate(self.scaling_factors))
-        amp_field = f"{where}.amplificationParameter"
+        BalancerPool.__post_init__(self)
+        amp_field = f"{self._where}.amplificationParameter"
         amp_wad = to_wad(self.amplification_parameter, amp_field)
         amp, remainder = divmod(amp_wad * AMP_PRECISION, ONE)
         if remainder:
             raise InvalidPool(amp_field, f"A * {AMP_PRECISION} must be an integer, got {self.amplification_parameter}")
         if not MIN_AMP * AMP_PRECISION <= amp <= MAX_AMP * AMP_PRECISION:
             raise InvalidPool(amp_field, f"must be between {MIN_AMP} and {MAX_AMP}, got {self.amplification_parameter}")
-        fee_wad = parse_fee(self.fee, f"{where}.fee")
-        check_pool_id(self.balancer_pool_id, f"{where}.balancerPoolId")
-        upscaled = tuple(upscale(b, s) for b, s in zip(self.balances, scale_wads, strict=True))
-        for i, value in enumerate(upscaled):
-            if value <= 0 and not drained:
-                raise InvalidPool(f"{where}.balances[{i}]", "rounds to zero at 18 decimals")
         object.__setattr__(self, "_amp", amp)
-        object.__setattr__(self, "_scale_wads", scale_wads)
-        object.__setattr__(self, "_upscaled", upscaled)
-        object.__setattr__(self, "_fee_wad", fee_wad)
-        object.__setattr__(self, "_index", {token: i for i, token in enumerate(tokens)})
         object.__setattr__(self, "_invariant", 0)  # computed on first use
 
     @property
@@ -154,20 +120,6 @@ class StablePool(Liquidity):
             invariant = calculate_invariant(self._amp, self._upscaled)
             object.__setattr__(self, "_invariant", invariant)
         return invariant
-
-    @property
-    def is_drained(self) -> bool:
-        """Whether every balance is zero (the pool exists but cannot trade)."""
-        return not any(self.balances)
-
-    def _indices(self, token_in: AssetId, token_out: AssetId) -> tuple[int, int]:
-        i = self._index.get(token_in)
-        o = self._index.get(token_out)
-        if i is None or o is None or i == o:
-            raise self._unsupported(token_in, token_out)
-        if self.is_drained:
-            raise InsufficientLiquidity(f"stable {self.id} is drained: every balance is zero")
-        return i, o
 
     def _quote_scaled(self, i: int, o: int, amount_in: int) -> int:
         """``StableMath._calcOutGivenIn`` for token indices ``i -> o``, in upscaled output units.
@@ -184,27 +136,6 @@ class StablePool(Liquidity):
             self._amp, new_balances, invariant, o
         )
         return upscaled[o] - final_balance_out - 1
-
-    def _quote_out(self, i: int, o: int, amount_in: int) -> int:
-        """Exact-in quote for token indices ``i -> o`` in raw base units; 0 where the contract reverts on dust."""
-        out = self._quote_scaled(i, o, amount_in)
-        return downscale_down(out, self._scale_wads[o]) if out > 0 else 0
-
-    def get_amount_out(self, token_in: AssetId, token_out: AssetId, amount_in: int) -> int:
-        """Output for an exact input, as ``onSwap`` with ``GIVEN_IN`` returns it (rounded down).
-
-        A dust input for which the contract's last subtraction would underflow (and the swap
-        revert) quotes as 0.
-
-        Raises:
-            UnsupportedPair: A token is not in the pool, or both are the same.
-            InvalidInput: ``amount_in`` is negative or not an integer.
-            InsufficientLiquidity: The contract's Newton iterations fail for this state or input.
-        """
-        i, o = self._indices(token_in, token_out)
-        if not check_swap_amount(amount_in, "amount_in"):
-            return 0
-        return self._quote_out(i, o, amount_in)
 
     def get_amount_in(self, token_in: AssetId, token_out: AssetId, amount_out: int) -> int:
         """Input for an exact output, as ``onSwap`` with ``GIVEN_OUT`` returns it (rounded up).
@@ -253,26 +184,3 @@ class StablePool(Liquidity):
         k = Fraction(self.invariant ** (n + 1), n**n * product)
         slope = (a_n + k / b[i]) / (a_n + k / b[o])
         return slope * Fraction(self._scale_wads[i], self._scale_wads[o]) * Fraction(ONE - self._fee_wad, ONE)
-
-    def apply(self, token_in: AssetId, token_out: AssetId, amount_in: int, amount_out: int) -> Self:
-        """The pool after it takes ``amount_in`` and pays ``amount_out`` (the fee stays in the pool).
-
-        Raises:
-            UnsupportedPair: A token is not in the pool, or both are the same.
-            InvalidInput: An amount is negative or not an integer.
-            InsufficientLiquidity: ``amount_out`` is more than ``get_amount_out(amount_in)``.
-        """
-        i, o = self._indices(token_in, token_out)
-        check_swap_amount(amount_in, "amount_in")
-        check_swap_amount(amount_out, "amount_out")
-        if amount_in == 0 and amount_out == 0:
-            return self
-        available = self.get_amount_out(token_in, token_out, amount_in)
-        if amount_out > available:
-            raise InsufficientLiquidity(
-                f"stable {self.id} pays {available} of {token_out} for {amount_in} of {token_in}, {amount_out} asked"
-            )
-        balances = list(self.balances)
-        balances[i] += amount_in
-        balances[o] -= amount_out
-        return dataclasses.replace(self, balances=tuple(balances))

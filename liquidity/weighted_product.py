@@ -22,37 +22,30 @@ multiplication, which changes the last digits of quotes in 50/50 and 80/20 pools
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import ClassVar, Final, Literal, Self
+from typing import ClassVar, Final, Literal
 
+from liquidity._balancer import BalancerPool
 from liquidity._fixed_point import (
     ONE,
     BalancerRevert,
     add_swap_fee,
-    check_balances,
-    check_pool_id,
     check_swap_amount,
-    check_tokens,
     complement,
     converge_amount_in,
     div_down,
     div_up,
-    downscale_down,
     downscale_up,
     mul_down,
     mul_up,
-    parse_fee,
     pow_up,
-    scaling_wad,
     subtract_swap_fee,
     to_wad,
     upscale,
 )
 from liquidity.assets import AssetId
-from liquidity.base import Liquidity
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["WeightedProductPool"]
@@ -122,7 +115,7 @@ def _calc_in_given_out(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WeightedProductPool(Liquidity):
+class WeightedProductPool(BalancerPool):
     """A Balancer V2 weighted pool (``WeightedPool``, ``WeightedPool2Tokens`` and their successors).
 
     Attributes:
@@ -163,70 +156,28 @@ class WeightedProductPool(Liquidity):
     """
 
     kind: ClassVar[str] = "weightedProduct"
+    max_tokens: ClassVar[int] = _MAX_TOKENS
+    per_token_fields: ClassVar[tuple[str, ...]] = ("balances", "weights", "scaling_factors")
 
-    tokens: tuple[AssetId, ...]
-    balances: tuple[int, ...]
     weights: tuple[Decimal, ...]
-    scaling_factors: tuple[int | Decimal, ...]
-    fee: Decimal
     version: Literal["v0", "v3Plus"] = "v0"
-    balancer_pool_id: str | None = None
 
     _weight_wads: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _scale_wads: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _upscaled: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _fee_wad: int = field(init=False, repr=False, compare=False)
     _fast_paths: bool = field(init=False, repr=False, compare=False)
-    _index: dict[AssetId, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        Liquidity.__post_init__(self)
-        where = f"weightedProduct {self.id}"
-        tokens = self.tokens
-        if not isinstance(tokens, tuple) or not _MIN_TOKENS <= len(tokens) <= _MAX_TOKENS:
-            raise InvalidPool(f"{where}.tokens", f"must be a tuple of {_MIN_TOKENS} to {_MAX_TOKENS} asset ids")
-        check_tokens(tokens, f"{where}.tokens")
-        n = len(tokens)
-        for name in ("balances", "weights", "scaling_factors"):
-            values = getattr(self, name)
-            if not isinstance(values, tuple) or len(values) != n:
-                raise InvalidPool(f"{where}.{name}", f"must be a tuple with one entry per token ({n})")
-        drained = check_balances(self.balances, f"{where}.balances")
+        BalancerPool.__post_init__(self)
+        where = self._where
         weight_wads = tuple(to_wad(w, f"{where}.weights[{i}]") for i, w in enumerate(self.weights))
         for i, wad in enumerate(weight_wads):
             if wad < MIN_WEIGHT:
                 raise InvalidPool(f"{where}.weights[{i}]", f"must be at least 0.01, got {self.weights[i]}")
         if abs(sum(weight_wads) - ONE) > _WEIGHT_SUM_TOLERANCE:
             raise InvalidPool(f"{where}.weights", f"must sum to 1, got {Decimal(sum(weight_wads)).scaleb(-18)}")
-        scale_wads = tuple(scaling_wad(s, f"{where}.scaling_factors[{i}]") for i, s in enumerate(self.scaling_factors))
-        fee_wad = parse_fee(self.fee, f"{where}.fee")
         if self.version not in _VERSIONS:
             raise InvalidPool(f"{where}.version", f"must be 'v0' or 'v3Plus', got {self.version!r}")
-        check_pool_id(self.balancer_pool_id, f"{where}.balancerPoolId")
-        upscaled = tuple(upscale(b, s) for b, s in zip(self.balances, scale_wads, strict=True))
-        for i, value in enumerate(upscaled):
-            if value <= 0 and not drained:
-                raise InvalidPool(f"{where}.balances[{i}]", "rounds to zero at 18 decimals")
         object.__setattr__(self, "_weight_wads", weight_wads)
-        object.__setattr__(self, "_scale_wads", scale_wads)
-        object.__setattr__(self, "_upscaled", upscaled)
-        object.__setattr__(self, "_fee_wad", fee_wad)
         object.__setattr__(self, "_fast_paths", self.version == "v3Plus")
-        object.__setattr__(self, "_index", {token: i for i, token in enumerate(tokens)})
-
-    @property
-    def is_drained(self) -> bool:
-        """Whether every balance is zero (the pool exists but cannot trade)."""
-        return not any(self.balances)
-
-    def _indices(self, token_in: AssetId, token_out: AssetId) -> tuple[int, int]:
-        i = self._index.get(token_in)
-        o = self._index.get(token_out)
-        if i is None or o is None or i == o:
-            raise self._unsupported(token_in, token_out)
-        if self.is_drained:
-            raise InsufficientLiquidity(f"weightedProduct {self.id} is drained: every balance is zero")
-        return i, o
 
     def _quote_scaled(self, i: int, o: int, amount_in: int) -> int:
         """Exact-in quote for token indices ``i -> o``, in upscaled output units (not yet downscaled)."""
@@ -239,23 +190,6 @@ class WeightedProductPool(Liquidity):
             swapped,
             fast_paths=self._fast_paths,
         )
-
-    def _quote_out(self, i: int, o: int, amount_in: int) -> int:
-        """Exact-in quote for token indices ``i -> o`` in raw base units."""
-        return downscale_down(self._quote_scaled(i, o, amount_in), self._scale_wads[o])
-
-    def get_amount_out(self, token_in: AssetId, token_out: AssetId, amount_in: int) -> int:
-        """Output for an exact input, as ``onSwap`` with ``GIVEN_IN`` returns it (rounded down).
-
-        Raises:
-            UnsupportedPair: A token is not in the pool, or both are the same.
-            InvalidInput: ``amount_in`` is negative or not an integer.
-            InsufficientLiquidity: After the fee, ``amount_in`` is more than 30% of the input balance.
-        """
-        i, o = self._indices(token_in, token_out)
-        if not check_swap_amount(amount_in, "amount_in"):
-            return 0
-        return self._quote_out(i, o, amount_in)
 
     def get_amount_in(self, token_in: AssetId, token_out: AssetId, amount_out: int) -> int:
         """Input for an exact output, as ``onSwap`` with ``GIVEN_OUT`` returns it (rounded up).
@@ -338,27 +272,3 @@ class WeightedProductPool(Liquidity):
         i, o = self._indices(token_in, token_out)
         w, b, s = self._weight_wads, self._upscaled, self._scale_wads
         return Fraction(b[o] * w[i] * s[i] * (ONE - self._fee_wad), b[i] * w[o] * s[o] * ONE)
-
-    def apply(self, token_in: AssetId, token_out: AssetId, amount_in: int, amount_out: int) -> Self:
-        """The pool after it takes ``amount_in`` and pays ``amount_out`` (the fee stays in the pool).
-
-        Raises:
-            UnsupportedPair: A token is not in the pool, or both are the same.
-            InvalidInput: An amount is negative or not an integer.
-            InsufficientLiquidity: ``amount_out`` is more than ``get_amount_out(amount_in)``.
-        """
-        i, o = self._indices(token_in, token_out)
-        check_swap_amount(amount_in, "amount_in")
-        check_swap_amount(amount_out, "amount_out")
-        if amount_in == 0 and amount_out == 0:
-            return self
-        available = self._quote_out(i, o, amount_in) if amount_in else 0
-        if amount_out > available:
-            raise InsufficientLiquidity(
-                f"weightedProduct {self.id} pays {available} of {token_out} for {amount_in} of {token_in},"
-                f" {amount_out} asked"
-            )
-        balances = list(self.balances)
-        balances[i] += amount_in
-        balances[o] -= amount_out
-        return dataclasses.replace(self, balances=tuple(balances))
