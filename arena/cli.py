@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -100,7 +101,9 @@ if HAVE_CLI:
         for rank, route in enumerate(routes, start=1):
             path = " -> ".join(tokens[asset].label for asset in route.assets)
             kinds = ", ".join(instance.liquidity[lid].kind for lid in route.liquidity)
-            table.add_row(str(rank), path, kinds, tokens.format_amount(buy_asset, route.amount_out), f"{route.gas:,}")
+            table.add_row(
+                str(rank), path, kinds, _display(tokens.format_amount(buy_asset, route.amount_out)), f"{route.gas:,}"
+            )
         if not routes:
             stdout.print(f"No route from {sell} to {buy} in this market.")
         else:
@@ -109,6 +112,12 @@ if HAVE_CLI:
             "Solvers, auctions and tournaments arrive in the next releases; "
             "see the README for the Python API and the `arena info` command."
         )
+
+    def _display(amount: str, places: int = 6) -> str:
+        """``"0.332301555387128666 WETH@arbitrum"`` as ``"0.332301 WETH@arbitrum"`` (rounded down, for tables)."""
+        number, _, label = amount.partition(" ")
+        whole, dot, fraction = number.partition(".")
+        return f"{whole}{dot}{fraction[:places]} {label}" if len(fraction) > places else amount
 
     def _print_summary(title: str, summary: InstanceSummary, notes: tuple[str, ...]) -> None:
         head = Table(title=title, title_justify="left", show_header=False)
@@ -124,7 +133,9 @@ if HAVE_CLI:
         for column in ("name", "id", "gas price (gwei)", "block gas budget"):
             chains.add_column(column, justify="right" if "gas" in column else "left")
         for name, chain, gas, limit in summary.chains:
-            chains.add_row(name, chain, f"{gas / 10**9:,.3f}", f"{limit:,}")
+            chains.add_row(
+                name, chain, _display(f"{Decimal(gas).scaleb(-9):f} gwei", 3).removesuffix(" gwei"), f"{limit:,}"
+            )
         stdout.print(chains)
         for heading, counts in (
             ("orders by kind", summary.orders_by_kind),
