@@ -18,6 +18,7 @@ Examples:
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from arena.errors import (
     ArenaError,
@@ -37,10 +38,8 @@ from arena.errors import (
 from auction import (
     AuctionInstance,
     InstanceSummary,
-    OrderShape,
     TokenInfo,
     dump_instance,
-    generate_instance,
     instance_from_json,
     instance_to_json,
     load_instance,
@@ -66,15 +65,33 @@ from liquidity import (
     LimitOrder,
     Liquidity,
     LiquidityGraph,
-    MarketShape,
     Route,
     StablePool,
-    SyntheticMarket,
     Token,
     TokenList,
     WeightedProductPool,
-    generate_market,
 )
+
+if TYPE_CHECKING:
+    from auction.synthetic import OrderShape, generate_instance
+    from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
+
+_LAZY = {
+    "MarketShape": "liquidity.synthetic",
+    "SyntheticMarket": "liquidity.synthetic",
+    "generate_market": "liquidity.synthetic",
+    "OrderShape": "auction.synthetic",
+    "generate_instance": "auction.synthetic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Generators need numpy; load them only when used, so that `import arena` stays light.
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'arena' has no attribute {name!r}")
 
 try:
     __version__ = version("intent-arena")

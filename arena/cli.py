@@ -88,6 +88,8 @@ if HAVE_CLI:
             tokens = instance.token_list
             sell_asset, amount = tokens.parse_amount(sell, field="--sell")
             buy_asset = tokens.resolve(buy, field="--buy")
+            if buy_asset == sell_asset:
+                raise _fail(f"--sell and --buy are both {tokens[sell_asset].label}; choose two different assets")
             routes = instance.liquidity.best_routes(sell_asset, buy_asset, amount, max_hops=4, limit=5)
         except ArenaError as error:
             raise _fail(str(error)) from None

@@ -13,10 +13,25 @@ Examples:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from auction.errors import InvalidInstance
 from auction.instance import AuctionInstance, InstanceSummary, TokenInfo
 from auction.io import dump_instance, instance_from_json, instance_to_json, load_instance
-from auction.synthetic import OrderShape, generate_instance
+
+if TYPE_CHECKING:
+    from auction.synthetic import OrderShape, generate_instance
+
+_LAZY = {"OrderShape", "generate_instance"}
+
+
+def __getattr__(name: str) -> Any:
+    # Synthetic instances need numpy; load it only when someone generates one.
+    if name in _LAZY:
+        from auction import synthetic
+
+        return getattr(synthetic, name)
+    raise AttributeError(f"module 'auction' has no attribute {name!r}")
 
 __all__ = [
     "AuctionInstance",

@@ -62,6 +62,8 @@ def _parse_decimal(value: object) -> Decimal:
         number = None
     if number is None or not number.is_finite():
         raise ValueError(f'{value!r} is not a decimal number such as "0.003"')
+    if not number.is_zero() and not -80 <= number.adjusted() <= 80:
+        raise ValueError(f"{value!r} is beyond 1e+/-80; no fee, weight or factor is that large or small")
     return number
 
 

@@ -82,6 +82,10 @@ class AuctionInstance:
         object.__setattr__(self, "chains", MappingProxyType(dict(self.chains)))
         object.__setattr__(self, "tokens", MappingProxyType(dict(self.tokens)))
         object.__setattr__(self, "order_extras", MappingProxyType(dict(self.order_extras)))
+        if self.id is not None and not isinstance(self.id, str):
+            raise InvalidInstance("id", f"must be a string or None, got {self.id!r}")
+        if self.deadline is not None and self.deadline.utcoffset() is None:
+            raise InvalidInstance("deadline", f"{self.deadline} has no time zone; give an aware datetime (UTC)")
         if not self.chains:
             raise InvalidInstance("chains", "an instance needs at least one chain")
         for asset, info in self.tokens.items():
@@ -110,6 +114,9 @@ class AuctionInstance:
             for side, token in _traded_assets(intent):
                 if token not in self.tokens:
                     raise InvalidInstance(f"orders[{index}].{side}", f"token {token} is missing from 'tokens'")
+        for uid in self.order_extras:
+            if uid not in seen:
+                raise InvalidInstance(f"order_extras[{uid}]", "belongs to no intent of this instance")
 
     def _check_chain(self, chain: ChainId, where: str) -> None:
         if chain not in self.chains:

@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, PlainSerializer, Tag, ValidationError
+from pydantic.alias_generators import to_camel
 
 from auction._json_types import DTO_CONFIG, LENIENT_DTO_CONFIG, Dec, Int, Uint
 from auction.errors import InvalidInstance
 from auction.instance import AuctionInstance, TokenInfo
 from intents import BundleIntent, BundleLeg, Intent, SwapIntent
 from intents.fees import PriceImprovementFee, Quote, SurplusFee, VolumeFee
+from liquidity._uniswap_v3_math import TICK_SPACING_OF_FEE
 from liquidity.assets import (
     EXACT,
     AssetId,
@@ -64,7 +67,13 @@ def _factor(value: object) -> object:
     return str(value) if isinstance(value, float) else value
 
 
-Factor = Annotated[Dec, BeforeValidator(_factor), PlainSerializer(float, return_type=float)]
+def _factor_json(value: Decimal) -> float | str:
+    # CoW reads factors as JSON numbers; a factor a float cannot carry exactly is written as a string.
+    number = float(value)
+    return number if Decimal(repr(number)) == value else str(value)
+
+
+Factor = Annotated[Dec, BeforeValidator(_factor), PlainSerializer(_factor_json)]
 
 # An optional field that is left out of the JSON when it is None (instead of being written as null).
 _ABSENT: Any = Field(default=None, exclude_if=lambda value: value is None)
@@ -72,14 +81,18 @@ _ABSENT: Any = Field(default=None, exclude_if=lambda value: value is None)
 
 # ---------------------------------------------------------------------------------------------- JSON models
 class ChainJson(BaseModel):
+    """A chain: gas price, block gas budget per auction, block time (extension)."""
+
     model_config = DTO_CONFIG
     name: str | None = _ABSENT
     gas_price: Uint
     block_gas_limit: Uint = 15_000_000
-    block_time_ms: Uint = 12_000
+    block_time_ms: int = Field(default=12_000, gt=0)
 
 
 class TokenJson(BaseModel):
+    """What the instance knows of a token (CoW's ``TokenInfo``)."""
+
     model_config = DTO_CONFIG
     decimals: int | None = _ABSENT
     symbol: str | None = _ABSENT
@@ -89,6 +102,8 @@ class TokenJson(BaseModel):
 
 
 class SurplusFeeJson(BaseModel):
+    """Protocol fee on surplus over the limit price."""
+
     model_config = DTO_CONFIG
     kind: Literal["surplus"]
     factor: Factor
@@ -96,6 +111,8 @@ class SurplusFeeJson(BaseModel):
 
 
 class QuoteJson(BaseModel):
+    """The quote a price-improvement fee is measured against."""
+
     model_config = DTO_CONFIG
     sell_amount: Uint
     buy_amount: Uint
@@ -103,6 +120,8 @@ class QuoteJson(BaseModel):
 
 
 class PriceImprovementFeeJson(BaseModel):
+    """Protocol fee on the improvement over a quote."""
+
     model_config = DTO_CONFIG
     kind: Literal["priceImprovement"]
     factor: Factor
@@ -111,6 +130,8 @@ class PriceImprovementFeeJson(BaseModel):
 
 
 class VolumeFeeJson(BaseModel):
+    """Protocol fee on traded volume."""
+
     model_config = DTO_CONFIG
     kind: Literal["volume"]
     factor: Factor
@@ -120,6 +141,8 @@ FeePolicyJson = Annotated[SurplusFeeJson | PriceImprovementFeeJson | VolumeFeeJs
 
 
 class SwapOrderJson(BaseModel):
+    """A CoW order; fields Intent Arena does not interpret are kept as extras."""
+
     model_config = LENIENT_DTO_CONFIG
     uid: str
     sell_token: str
@@ -140,6 +163,8 @@ class SwapOrderJson(BaseModel):
 
 
 class LegJson(BaseModel):
+    """One leg of a bundle order (extension)."""
+
     model_config = DTO_CONFIG
     sell_token: str
     buy_token: str
@@ -149,6 +174,8 @@ class LegJson(BaseModel):
 
 
 class BundleOrderJson(BaseModel):
+    """An all-or-none bundle of legs (extension)."""
+
     model_config = DTO_CONFIG
     kind: Literal["bundle"]
     uid: str
@@ -172,6 +199,8 @@ OrderJson = Annotated[
 
 
 class _LiquidityJson(BaseModel):
+    """Fields every liquidity kind has."""
+
     model_config = DTO_CONFIG
     id: str
     address: str | None = _ABSENT
@@ -179,11 +208,15 @@ class _LiquidityJson(BaseModel):
 
 
 class BalanceJson(BaseModel):
+    """A constant-product reserve."""
+
     model_config = DTO_CONFIG
     balance: Uint
 
 
 class ConstantProductJson(_LiquidityJson):
+    """Uniswap v2-style pool."""
+
     kind: Literal["constantProduct"]
     tokens: dict[str, BalanceJson]
     fee: Dec
@@ -191,6 +224,8 @@ class ConstantProductJson(_LiquidityJson):
 
 
 class WeightedReserveJson(BaseModel):
+    """A weighted-pool reserve with its weight and Balancer scaling multiplier."""
+
     model_config = DTO_CONFIG
     balance: Uint
     weight: Dec
@@ -198,6 +233,8 @@ class WeightedReserveJson(BaseModel):
 
 
 class WeightedProductJson(_LiquidityJson):
+    """Balancer weighted pool."""
+
     kind: Literal["weightedProduct"]
     tokens: dict[str, WeightedReserveJson]
     fee: Dec
@@ -206,12 +243,16 @@ class WeightedProductJson(_LiquidityJson):
 
 
 class StableReserveJson(BaseModel):
+    """A stable-pool reserve with its Balancer scaling multiplier."""
+
     model_config = DTO_CONFIG
     balance: Uint
-    scaling_factor: Dec
+    scaling_factor: Dec | None = _ABSENT
 
 
 class StableJson(_LiquidityJson):
+    """Balancer stable pool."""
+
     kind: Literal["stable"]
     tokens: dict[str, StableReserveJson]
     amplification_parameter: Dec
@@ -220,6 +261,8 @@ class StableJson(_LiquidityJson):
 
 
 class ConcentratedJson(_LiquidityJson):
+    """Uniswap v3 pool with its initialized ticks."""
+
     kind: Literal["concentratedLiquidity"]
     tokens: list[str]
     sqrt_price: Uint
@@ -228,9 +271,13 @@ class ConcentratedJson(_LiquidityJson):
     liquidity_net: dict[str, Int]
     fee: Dec
     router: str | None = _ABSENT
+    tick_spacing: int | None = _ABSENT
+    """Extension: only needed (and only written) when the fee is not one of Uniswap's tiers."""
 
 
 class LimitOrderJson(_LiquidityJson):
+    """A 0x-style limit order offered as liquidity."""
+
     kind: Literal["limitOrder"]
     hash: str | None = _ABSENT
     maker_token: str
@@ -241,6 +288,8 @@ class LimitOrderJson(_LiquidityJson):
 
 
 class BridgeJson(_LiquidityJson):
+    """A one-way bridge between chains (extension)."""
+
     kind: Literal["bridge"]
     source: str
     destination: str
@@ -257,6 +306,8 @@ LiquidityJson = Annotated[
 
 
 class InstanceJson(BaseModel):
+    """The whole instance: CoW's ``POST /solve`` body plus the extensions."""
+
     model_config = DTO_CONFIG
     id: str | None = None
     chains: dict[str, ChainJson] | None = _ABSENT
@@ -316,6 +367,9 @@ def instance_from_json(data: Any) -> AuctionInstance:
     if not isinstance(data, dict):
         raise InvalidInstance("", f"an instance is a JSON object, not {type(data).__name__}")
     notes: tuple[str, ...] = ()
+    deadline = data.get("deadline")
+    if isinstance(deadline, str) and re.search(r"\.\d{7,}", deadline):
+        notes += (f"deadline {deadline} has digits below the microsecond; they were dropped",)
     if "amms" in data:
         from auction.legacy import convert_legacy
 
@@ -334,19 +388,38 @@ def instance_from_json(data: Any) -> AuctionInstance:
 
 _UNION_TAGS: Final = frozenset(
     {"swap", "bundle", "constantProduct", "weightedProduct", "stable", "concentratedLiquidity", "limitOrder", "bridge"}
+    | {"surplus", "priceImprovement", "volume"}
 )
+_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PYTHON_TO_JSON: Final = {"sell": "sellToken", "buy": "buyToken"}
+
+
+def _json_name(field: str) -> str:
+    """The JSON spelling of an intent field path (``legs[0].sell_amount`` -> ``legs[0].sellAmount``)."""
+    parts = []
+    for part in field.split("."):
+        name, bracket, rest = part.partition("[")
+        parts.append(_PYTHON_TO_JSON.get(name, to_camel(name)) + bracket + rest)
+    return ".".join(parts)
+
+
+def _default_tick_spacing(fee: Decimal) -> int | None:
+    return TICK_SPACING_OF_FEE.get(int(fee * 1_000_000))
 
 
 def _from_validation(error: ValidationError) -> InvalidInstance:
     first = error.errors()[0]
-    # pydantic puts the tag of a discriminated union into the path (orders[0].swap.sellAmount); users
-    # think in JSON paths, so the tag goes.
-    parts = [
-        part
-        for index, part in enumerate(first["loc"])
-        if not (part in _UNION_TAGS and index > 0 and isinstance(first["loc"][index - 1], int))
-    ]
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
+    loc = first["loc"]
+    path = ""
+    for index, part in enumerate(loc):
+        # pydantic puts the tag of a discriminated union into the path (orders[0].swap.sellAmount); users
+        # think in JSON paths, so the tag goes. Map keys (token addresses, ticks) go in brackets.
+        if part in _UNION_TAGS and index > 0 and isinstance(loc[index - 1], int):
+            continue
+        if isinstance(part, int) or not _IDENTIFIER.match(part):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
     more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
     message = first["msg"].removeprefix("Value error, ")
     return InvalidInstance(path, f"{message}{more}")
@@ -355,22 +428,32 @@ def _from_validation(error: ValidationError) -> InvalidInstance:
 class _Keys:
     """Resolves token keys (CAIP-19 ids, or plain addresses on the instance's default chain)."""
 
-    def __init__(self, default_chain: ChainId) -> None:
+    def __init__(self, default_chain: ChainId | None) -> None:
         self.default_chain = default_chain
 
     def __call__(self, key: str, field: str) -> AssetId:
         try:
-            return parse_asset_id(key) if "/" in key else asset_id(self.default_chain, key)
+            if "/" in key:
+                return parse_asset_id(key)
+            if self.default_chain is None:
+                raise InvalidInstance(
+                    field, f"{key!r} is a plain address, but the instance has several chains; use its CAIP-19 id"
+                )
+            return asset_id(self.default_chain, key)
+        except InvalidInstance:
+            raise
         except InvalidInput as error:
             raise InvalidInstance(field, error.reason) from None
 
 
 def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstance:
     chains = _read_chains(parsed)
-    key = _Keys(next(iter(chains)) if len(chains) == 1 else DEFAULT_CHAIN)
+    key = _Keys(next(iter(chains)) if len(chains) == 1 else None)
     tokens: dict[AssetId, TokenInfo] = {}
     for raw, info in parsed.tokens.items():
         asset = key(raw, f"tokens[{raw}]")
+        if asset in tokens:
+            raise InvalidInstance(f"tokens[{raw}]", f"lists {asset} a second time (addresses are case-insensitive)")
         token = Token(asset=asset, symbol=info.symbol, decimals=info.decimals)
         tokens[asset] = TokenInfo(
             token=token,
@@ -380,9 +463,12 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
         )
     for asset in tokens:
         chain = chain_of(asset)
-        if chain not in chains:
-            chains[chain] = Chain(id=chain, name=chain_name(chain), gas_price=parsed.effective_gas_price)
-            notes += (f"chain {chain} is not in 'chains'; assumed gas price {parsed.effective_gas_price} wei",)
+        if chain in chains:
+            continue
+        if parsed.chains is not None:
+            raise InvalidInstance(f"tokens[{asset}]", f"lives on chain {chain}, which is missing from 'chains'")
+        chains[chain] = Chain(id=chain, name=chain_name(chain), gas_price=parsed.effective_gas_price)
+        notes += (f"chain {chain} is not described; assumed gas price {parsed.effective_gas_price} wei",)
     intents: list[Intent] = []
     extras: dict[str, Mapping[str, Any]] = {}
     for index, order in enumerate(parsed.orders):
@@ -392,7 +478,9 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
         except InvalidInstance:
             raise
         except InvalidInput as error:
-            raise InvalidInstance(f"{where}.{error.field}" if error.field else where, error.reason) from None
+            raise InvalidInstance(
+                f"{where}.{_json_name(error.field)}" if error.field else where, error.reason
+            ) from None
         intents.append(intent)
         if extra:
             extras[intent.uid] = extra
@@ -404,7 +492,13 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
         except InvalidInstance:
             raise
         except InvalidInput as error:
-            raise InvalidInstance(where, str(error)) from None
+            # Pools name their fields "<kind or 'liquidity'> <id>.<field>"; keep the field, use the JSON path.
+            _, dot, inner = error.field.partition(".")
+            raise InvalidInstance(f"{where}.{inner}" if dot else where, error.reason) from None
+    deadline = parsed.deadline
+    if deadline is not None and deadline.utcoffset() is None:
+        deadline = deadline.replace(tzinfo=UTC)
+        notes += (f"deadline {deadline:%Y-%m-%dT%H:%M:%S} has no time zone; read as UTC",)
     return AuctionInstance(
         id=parsed.id,
         chains=chains,
@@ -412,7 +506,7 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
         intents=tuple(intents),
         liquidity=LiquidityGraph(liquidity),
         effective_gas_price=parsed.effective_gas_price,
-        deadline=parsed.deadline,
+        deadline=deadline,
         surplus_capturing_jit_order_owners=tuple(parsed.surplus_capturing_jit_order_owners),
         order_extras=extras,
         notes=notes,
@@ -485,7 +579,7 @@ def _read_order(order: SwapOrderJson | BundleOrderJson, key: _Keys, where: str) 
         receiver=order.receiver,
         nonce=order.nonce or 0,
         order_class=order.class_,
-        fee_policies=tuple(_read_fee_policy(policy) for policy in order.fee_policies),
+        fee_policies=_read_fee_policies(order.fee_policies, where),
         signing_scheme=order.signing_scheme,
         signature=order.signature,
         app_data=order.app_data,
@@ -494,6 +588,17 @@ def _read_order(order: SwapOrderJson | BundleOrderJson, key: _Keys, where: str) 
 
 
 _MISSING: Final = object()
+
+
+def _read_fee_policies(policies: list[SurplusFeeJson | PriceImprovementFeeJson | VolumeFeeJson], where: str) -> Any:
+    read = []
+    for index, policy in enumerate(policies):
+        try:
+            read.append(_read_fee_policy(policy))
+        except InvalidInput as error:
+            field = f"{where}.feePolicies[{index}]" + (f".{_json_name(error.field)}" if error.field else "")
+            raise InvalidInstance(field, error.reason) from None
+    return tuple(read)
 
 
 def _read_fee_policy(policy: SurplusFeeJson | PriceImprovementFeeJson | VolumeFeeJson) -> Any:
@@ -560,6 +665,7 @@ def _read_liquidity(item: Any, key: _Keys, tokens: Mapping[AssetId, TokenInfo], 
                 liquidity_net=tuple(net),
                 fee=item.fee,
                 router=item.router,
+                tick_spacing=item.tick_spacing,
             )
         case LimitOrderJson():
             return LimitOrder(
@@ -596,7 +702,11 @@ def _scaling_from_json(value: Decimal | None, info: TokenInfo | None, field: str
                 field, f"is missing and the token's decimals ({decimals}) give no Balancer scaling; give scalingFactor"
             )
         return int(10 ** (18 - decimals))
-    if value <= 0 or value.scaleb(18, context=EXACT) != value.scaleb(18, context=EXACT).to_integral_value():
+    try:
+        exact = value > 0 and value.scaleb(18, context=EXACT) == value.scaleb(18, context=EXACT).to_integral_value()
+    except DecimalException:
+        exact = False
+    if not exact:
         raise InvalidInstance(field, f"must be a positive multiplier exact in 18 decimals, got {value}")
     return int(value) if value == value.to_integral_value() else value
 
@@ -755,6 +865,7 @@ def _write_liquidity(item: Liquidity, key: Any) -> Any:
                 liquidity_net={str(tick): net for tick, net in item.liquidity_net},
                 fee=item.fee,
                 router=item.router,
+                tick_spacing=None if item.tick_spacing == _default_tick_spacing(item.fee) else item.tick_spacing,
             )
         case LimitOrder():
             return LimitOrderJson(

@@ -10,6 +10,7 @@ from benchmarks import foundation
 
 
 def main() -> None:
+    """Parse the arguments, run the benchmarks, print the figures."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     args = parser.parse_args()

@@ -17,6 +17,8 @@ Examples:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from liquidity.assets import (
     CHAIN_NAMES,
     AssetId,
@@ -46,8 +48,21 @@ from liquidity.errors import (
 from liquidity.graph import LiquidityGraph, Route
 from liquidity.limit_order import LimitOrder
 from liquidity.stable import StablePool
-from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
 from liquidity.weighted_product import WeightedProductPool
+
+if TYPE_CHECKING:
+    from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
+
+_LAZY = {"MarketShape", "SyntheticMarket", "generate_market"}
+
+
+def __getattr__(name: str) -> Any:
+    # The market generator needs numpy; load it only when someone generates a market.
+    if name in _LAZY:
+        from liquidity import synthetic
+
+        return getattr(synthetic, name)
+    raise AttributeError(f"module 'liquidity' has no attribute {name!r}")
 
 __all__ = [
     "CHAIN_NAMES",

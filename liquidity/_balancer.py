@@ -19,7 +19,7 @@ from liquidity._fixed_point import (
     upscale,
 )
 from liquidity.assets import AssetId
-from liquidity.base import Liquidity
+from liquidity.base import Liquidity, exact_decimal
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["BalancerPool"]
@@ -68,6 +68,7 @@ class BalancerPool(Liquidity, abc.ABC):
         drained = check_balances(self.balances, f"{where}.balances")
         scale_wads = tuple(scaling_wad(s, f"{where}.scaling_factors[{i}]") for i, s in enumerate(self.scaling_factors))
         object.__setattr__(self, "_fee_wad", parse_fee(self.fee, f"{where}.fee"))
+        object.__setattr__(self, "fee", exact_decimal(self.fee, f"{where}.fee"))
         check_pool_id(self.balancer_pool_id, f"{where}.balancerPoolId")
         upscaled = tuple(upscale(b, s) for b, s in zip(self.balances, scale_wads, strict=True))
         for i, value in enumerate(upscaled):

@@ -360,6 +360,10 @@ def _ln_36(x: int) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
+MAX_DECIMAL_EXPONENT: Final = 80
+"""Decimals beyond 1e±80 cannot be a fee, weight or factor; refusing them also keeps conversions fast."""
+
+
 def to_wad(value: object, field: str) -> int:
     """Return ``value`` as an 18-decimal fixed-point integer, refusing anything it cannot hold exactly.
 
@@ -380,6 +384,8 @@ def to_wad(value: object, field: str) -> int:
             raise InvalidPool(field, f"{value!r} is not a decimal number") from None
     if isinstance(value, Decimal) and not value.is_finite():
         raise InvalidPool(field, f"must be finite, got {value}")
+    if isinstance(value, Decimal) and not value.is_zero() and not -MAX_DECIMAL_EXPONENT <= value.adjusted() <= 80:
+        raise InvalidPool(field, f"{value} is out of range for 18-decimal fixed point")
     numerator, denominator = value.as_integer_ratio()
     wad, remainder = divmod(numerator * ONE, denominator)
     if remainder:

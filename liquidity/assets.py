@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, Rounded
+from decimal import Context, Decimal, DecimalException, DivisionByZero, Inexact, InvalidOperation, Overflow, Rounded
 from typing import Final, NewType
 
 from liquidity.errors import InvalidInput, UnknownAsset
@@ -157,10 +157,19 @@ def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str = "a
         raise InvalidInput(field, f"{amount!r} is not a finite number")
     if value < 0:
         raise InvalidInput(field, f"{amount} is negative; amounts must be zero or more")
-    scaled = value.scaleb(decimals, context=EXACT)
-    if scaled != scaled.to_integral_value(context=EXACT):
+    if not value.is_zero() and value.adjusted() > 80:
+        raise InvalidInput(field, f"{amount} is larger than any token supply (at most 2**256 base units)")
+    try:
+        scaled = value.scaleb(decimals, context=EXACT)
+        exact = scaled == scaled.to_integral_value(context=EXACT)
+    except DecimalException:
+        exact = False
+    if not exact:
         raise InvalidInput(field, f"{amount} has more than {decimals} decimals; it cannot be represented exactly")
-    return int(scaled)
+    units = int(scaled)
+    if units >= 2**256:
+        raise InvalidInput(field, f"{amount} is more than 2**256 base units; no token holds that much")
+    return units
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from itertools import permutations
 from typing import ClassVar, Self
@@ -19,7 +19,7 @@ from typing import ClassVar, Self
 from liquidity.assets import AssetId, ChainId, chain_of
 from liquidity.errors import InvalidInput, InvalidPool, UnsupportedPair
 
-__all__ = ["Liquidity", "check_amount", "fee_fraction", "nonnegative"]
+__all__ = ["Liquidity", "check_amount", "exact_decimal", "fee_fraction", "nonnegative"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +34,8 @@ class Liquidity(abc.ABC):
 
     kind: ClassVar[str]
     """The liquidity kind as spelled in instance JSON (``constantProduct``, ``bridge``, ...)."""
+    crosses_chains: ClassVar[bool] = False
+    """Whether the liquidity moves assets between chains (bridges); every other kind lives on one chain."""
 
     id: str
     gas_estimate: int = 0
@@ -43,6 +45,11 @@ class Liquidity(abc.ABC):
         if not self.id:
             raise InvalidPool("liquidity.id", "must be a non-empty string")
         check_amount(self.gas_estimate, f"liquidity {self.id}.gasEstimate")
+        if not self.crosses_chains and len({chain_of(token) for token in self.tokens}) > 1:
+            raise InvalidPool(
+                f"liquidity {self.id}.tokens",
+                f"{self.kind} tokens must live on one chain, got {sorted(self.tokens)}; use a bridge between chains",
+            )
 
     @property
     @abc.abstractmethod
@@ -108,12 +115,28 @@ def check_amount(value: object, field: str) -> int:
     return value
 
 
-def fee_fraction(fee: Decimal | Fraction | str, field: str) -> Fraction:
-    """Return a swap fee in ``[0, 1)`` as an exact fraction; raise :class:`InvalidPool` otherwise."""
+def exact_decimal(value: object, field: str) -> Decimal:
+    """Return ``value`` (a ``Decimal``, ``int`` or decimal string) as a finite ``Decimal`` of sane magnitude.
+
+    Floats are refused: they are rarely the decimal the user meant, and money is never a float here.
+
+    Raises:
+        InvalidPool: The value is a float, not a number, not finite, or beyond 1e±80.
+    """
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise InvalidPool(field, f"must be a Decimal or a decimal string like '0.003', got {value!r}")
     try:
-        value = Fraction(fee)
-    except (ValueError, TypeError):
-        raise InvalidPool(field, f"{fee!r} is not a decimal fee like '0.003'") from None
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidPool(field, f"{value!r} is not a decimal number like '0.003'") from None
+    if not number.is_finite() or (not number.is_zero() and not -80 <= number.adjusted() <= 80):
+        raise InvalidPool(field, f"{value} is not a finite decimal of sane magnitude")
+    return number
+
+
+def fee_fraction(fee: object, field: str) -> Fraction:
+    """Return a swap fee in ``[0, 1)`` as an exact fraction; raise :class:`InvalidPool` otherwise."""
+    value = Fraction(exact_decimal(fee, field))
     if not 0 <= value < 1:
         raise InvalidPool(field, f"must be at least 0 and below 1, got {fee}")
     return value

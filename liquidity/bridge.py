@@ -15,8 +15,6 @@ __all__ = ["Bridge"]
 
 _BPS: Final = 10_000
 
-BPS: ClassVar[int] = 10_000  # type: ignore[misc]
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Bridge(Liquidity):
@@ -47,6 +45,7 @@ class Bridge(Liquidity):
     """
 
     kind: ClassVar[str] = "bridge"
+    crosses_chains: ClassVar[bool] = True
 
     source: AssetId
     destination: AssetId

@@ -10,7 +10,7 @@ from typing import ClassVar, Final
 
 from liquidity import _uniswap_v3_math as v3
 from liquidity.assets import AssetId
-from liquidity.base import Liquidity, check_amount, fee_fraction, nonnegative
+from liquidity.base import Liquidity, check_amount, exact_decimal, fee_fraction, nonnegative
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["ConcentratedLiquidityPool"]
@@ -99,6 +99,7 @@ class ConcentratedLiquidityPool(Liquidity):
             raise InvalidPool(f"{where}.tokens", f"both tokens are {self.tokens[0]}")
 
         fee = fee_fraction(self.fee, f"{where}.fee")
+        object.__setattr__(self, "fee", exact_decimal(self.fee, f"{where}.fee"))
         pips = fee * v3.FEE_DENOMINATOR
         if pips.denominator != 1:
             raise InvalidPool(f"{where}.fee", f"{self.fee} is not a whole number of pips (multiples of 0.000001)")

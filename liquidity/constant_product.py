@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import ClassVar
 
 from liquidity.assets import AssetId
-from liquidity.base import Liquidity, check_amount, fee_fraction, nonnegative
+from liquidity.base import Liquidity, check_amount, exact_decimal, fee_fraction, nonnegative
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["ConstantProductPool"]
@@ -64,6 +64,7 @@ class ConstantProductPool(Liquidity):
             empty = self.tokens[self.balances.index(0)]
             raise InvalidPool(f"{where}.balance[{empty}]", "zero reserves on one side only: the pool cannot quote")
         fee = fee_fraction(self.fee, f"{where}.fee")
+        object.__setattr__(self, "fee", exact_decimal(self.fee, f"{where}.fee"))
         object.__setattr__(self, "_fee_kept", fee.denominator - fee.numerator)
         object.__setattr__(self, "_fee_denominator", fee.denominator)
 

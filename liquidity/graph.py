@@ -146,33 +146,38 @@ class LiquidityGraph(Mapping[str, Liquidity]):
     def quote(self, path: Iterable[AssetId], amount_in: int) -> Route | None:
         """Quote ``amount_in`` along ``path``, taking the best single liquidity at each hop (no splitting).
 
+        A liquidity used by two hops (a multi-token pool) quotes the second from the state the first left.
         Returns ``None`` when some hop has no liquidity that can take the amount.
         """
         assets = tuple(path)
         amounts = [amount_in]
         chosen: list[str] = []
+        touched: dict[str, Liquidity] = {}
         gas = 0
         for token_in, token_out in pairwise(assets):
-            best: tuple[int, str, int] | None = None
+            best: tuple[int, Liquidity] | None = None
             for item in self.between(token_in, token_out):
+                state = touched.get(item.id, item)
                 try:
-                    out = item.get_amount_out(token_in, token_out, amounts[-1])
+                    out = state.get_amount_out(token_in, token_out, amounts[-1])
                 except LiquidityError:
                     continue
                 if best is None or out > best[0]:
-                    best = (out, item.id, item.gas_estimate)
+                    best = (out, state)
             if best is None:
                 return None
-            amounts.append(best[0])
-            chosen.append(best[1])
-            gas += best[2]
+            out, state = best
+            touched[state.id] = state.apply(token_in, token_out, amounts[-1], out)
+            amounts.append(out)
+            chosen.append(state.id)
+            gas += state.gas_estimate
         return Route(assets=assets, liquidity=tuple(chosen), amounts=tuple(amounts), gas=gas)
 
     def best_routes(
         self, sell: AssetId, buy: AssetId, amount_in: int, *, max_hops: int = 3, limit: int = 5
     ) -> list[Route]:
         """The ``limit`` best single-path routes for ``amount_in``, by output (ties: fewer hops first)."""
-        quotes = (self.quote(path, amount_in) for path in self.paths(sell, buy, max_hops=max_hops))
+        quotes = (self.quote(path, amount_in) for path in self.paths(sell, buy, max_hops=max_hops) if len(path) > 1)
         found = [route for route in quotes if route is not None and route.amount_out > 0]
         found.sort(key=lambda route: (-route.amount_out, len(route.assets), route.liquidity))
         return found[:limit]

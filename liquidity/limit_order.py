@@ -72,9 +72,18 @@ class LimitOrder(Liquidity):
         """Only taker token to maker token."""
         yield self.taker_token, self.maker_token
 
+    @property
+    def is_filled(self) -> bool:
+        """Whether nothing is left of the offer."""
+        return self.taker_amount == 0
+
     def _check_direction(self, token_in: AssetId, token_out: AssetId) -> None:
         if (token_in, token_out) != (self.taker_token, self.maker_token):
             raise self._unsupported(token_in, token_out)
+
+    def _check_open(self) -> None:
+        if self.taker_amount == 0:
+            raise InsufficientLiquidity(f"{self.kind} {self.id} is completely filled")
 
     def _cost(self, fill: int) -> int:
         return fill + fill * self.taker_token_fee_amount // self.taker_amount
@@ -99,6 +108,7 @@ class LimitOrder(Liquidity):
         self._check_direction(token_in, token_out)
         if nonnegative(amount_in, "amount_in") == 0:
             return 0
+        self._check_open()
         return self._maker_out(self._fill_for_input(amount_in))
 
     def get_amount_in(self, token_in: AssetId, token_out: AssetId, amount_out: int) -> int:
@@ -106,14 +116,17 @@ class LimitOrder(Liquidity):
         self._check_direction(token_in, token_out)
         if nonnegative(amount_out, "amount_out") == 0:
             return 0
+        self._check_open()
         if amount_out > self.maker_amount:
             raise InsufficientLiquidity(f"{self.kind} {self.id} offers {self.maker_amount}, not {amount_out}")
         fill = -(-amount_out * self.taker_amount // self.maker_amount)
         return self._cost(fill)
 
     def marginal_price(self, token_in: AssetId, token_out: AssetId) -> Fraction:
-        """``maker_amount / (taker_amount + fee)``."""
+        """``maker_amount / (taker_amount + fee)``; zero once the offer is filled."""
         self._check_direction(token_in, token_out)
+        if self.is_filled:
+            return Fraction(0)
         return Fraction(self.maker_amount, self.taker_amount + self.taker_token_fee_amount)
 
     def apply(self, token_in: AssetId, token_out: AssetId, amount_in: int, amount_out: int) -> LimitOrder:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from liquidity._balancer import BalancerPool
 from liquidity._fixed_point import (
@@ -42,11 +42,10 @@ from liquidity._stable_math import (
     get_token_balance_given_invariant_and_all_other_balances,
 )
 from liquidity.assets import AssetId
+from liquidity.base import exact_decimal
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["StablePool"]
-
-_MIN_TOKENS: Final = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +105,7 @@ class StablePool(BalancerPool):
         if not MIN_AMP * AMP_PRECISION <= amp <= MAX_AMP * AMP_PRECISION:
             raise InvalidPool(amp_field, f"must be between {MIN_AMP} and {MAX_AMP}, got {self.amplification_parameter}")
         object.__setattr__(self, "_amp", amp)
+        object.__setattr__(self, "amplification_parameter", exact_decimal(self.amplification_parameter, amp_field))
         object.__setattr__(self, "_invariant", 0)  # computed on first use
 
     @property

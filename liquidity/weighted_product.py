@@ -46,6 +46,7 @@ from liquidity._fixed_point import (
     upscale,
 )
 from liquidity.assets import AssetId
+from liquidity.base import exact_decimal
 from liquidity.errors import InsufficientLiquidity, InvalidPool
 
 __all__ = ["WeightedProductPool"]
@@ -57,7 +58,6 @@ MAX_OUT_RATIO: Final = 3 * 10**17
 MIN_WEIGHT: Final = 10**16
 """The smallest normalized weight a weighted pool accepts (``WeightedMath._MIN_WEIGHT``, 1%)."""
 
-_MIN_TOKENS: Final = 2
 _MAX_TOKENS: Final = 8
 _WEIGHT_SUM_TOLERANCE: Final = 10**15  # 1e-3: real snapshots carry rounded weights like 0.3333/0.3334
 _ERR_SUB_OVERFLOW: Final = 1
@@ -177,6 +177,7 @@ class WeightedProductPool(BalancerPool):
         if self.version not in _VERSIONS:
             raise InvalidPool(f"{where}.version", f"must be 'v0' or 'v3Plus', got {self.version!r}")
         object.__setattr__(self, "_weight_wads", weight_wads)
+        object.__setattr__(self, "weights", tuple(exact_decimal(w, f"{where}.weights") for w in self.weights))
         object.__setattr__(self, "_fast_paths", self.version == "v3Plus")
 
     def _quote_scaled(self, i: int, o: int, amount_in: int) -> int:

@@ -60,7 +60,7 @@ def test_demo_routes_a_cross_chain_trade() -> None:
 
 
 def test_import_is_light() -> None:
-    heavy = "('ortools', 'rich', 'typer', 'matplotlib', 'eth_account')"
+    heavy = "('ortools', 'rich', 'typer', 'matplotlib', 'eth_account', 'numpy')"
     code = f"import arena, sys; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -253,3 +253,78 @@ def test_instance_is_immutable() -> None:
         instance.id = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         instance.tokens[next(iter(instance.tokens))] = None  # type: ignore[index]
+
+
+def test_plain_addresses_on_several_chains_are_refused() -> None:
+    data = cow_current_instance()
+    data["chains"] = {"eip155:1": {"gasPrice": "1"}, "eip155:42161": {"gasPrice": "1"}}
+    with pytest.raises(InvalidInstance, match="several chains") as caught:
+        instance_from_json(data)
+    assert caught.value.field.startswith("tokens[")
+
+
+def test_a_token_listed_twice_in_different_case_is_refused() -> None:
+    data = cow_current_instance()
+    weth = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2"
+    data["tokens"][weth.upper().replace("0X", "0x")] = dict(data["tokens"][weth], decimals=6)
+    with pytest.raises(InvalidInstance, match="second time"):
+        instance_from_json(data)
+
+
+def test_tokens_on_undeclared_chains_are_refused_when_chains_are_given() -> None:
+    data = instance_to_json(generate_instance(2, orders=2))
+    del data["chains"]["eip155:8453"]
+    with pytest.raises(InvalidInstance, match="missing from 'chains'"):
+        instance_from_json(data)
+
+
+def test_non_tier_tick_spacing_round_trips() -> None:
+    from liquidity.concentrated import ConcentratedLiquidityPool
+
+    instance = generate_instance(4, orders=0)
+    v3 = next(p for p in instance.liquidity.values() if isinstance(p, ConcentratedLiquidityPool))
+    data = instance_to_json(instance)
+    entry = next(item for item in data["liquidity"] if item["id"] == v3.id)
+    assert "tickSpacing" not in entry  # a fee tier's own spacing is not written
+    entry["fee"] = "0.0042"  # no Uniswap tier: the spacing must travel with the pool
+    entry["tickSpacing"] = v3.tick_spacing
+    again = instance_from_json(data)
+    assert again.liquidity[v3.id].tick_spacing == v3.tick_spacing  # type: ignore[attr-defined]
+    assert instance_from_json(instance_to_json(again)) == again
+
+
+def test_fee_factors_and_deadlines_survive_exactly() -> None:
+    data = cow_current_instance()
+    data["orders"][0]["feePolicies"] = [
+        {"kind": "surplus", "factor": "0.12345678901234567890123", "maxVolumeFactor": 0.01}
+    ]
+    data["deadline"] = "2024-01-01T00:00:10"
+    instance = instance_from_json(data)
+    assert any("read as UTC" in note for note in instance.notes)
+    written = instance_to_json(instance)
+    assert written["orders"][0]["feePolicies"][0]["factor"] == "0.12345678901234567890123"
+    assert written["orders"][0]["feePolicies"][0]["maxVolumeFactor"] == 0.01
+    assert written["deadline"] == "2024-01-01T00:00:10Z"
+    assert instance_from_json(written) == instance
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("orders.0.feePolicies", [{"kind": "surplus", "factor": "2", "maxVolumeFactor": 0.1}], "orders[0].feePolicies"),
+        ("tokens.0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2.referencePrice", "-1", "tokens[0xc02aaa39"),
+        ("liquidity.0.fee", "1e99999999", "liquidity[0].fee"),
+        (
+            "liquidity.0.tokens",
+            {
+                "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2": {"balance": "5"},
+                "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48": {"balance": "0"},
+            },
+            "liquidity[0].balance",
+        ),
+    ],
+)
+def test_error_paths_are_json_paths(path: str, value: Any, field: str) -> None:
+    with pytest.raises(InvalidInstance) as caught:
+        instance_from_json(broken(path, value))
+    assert caught.value.field.startswith(field), caught.value

@@ -124,3 +124,31 @@ def test_market_shape_validation() -> None:
         generate_market(-1)
     single = generate_market(1, MarketShape(chains=("base",), tokens_per_chain=8))
     assert single.liquidity.bridges == ()
+
+
+def test_a_route_through_one_pool_twice_quotes_from_the_moved_state() -> None:
+    from decimal import Decimal
+
+    from liquidity.weighted_product import WeightedProductPool
+
+    third = Decimal(1) / 3
+    weights = (Decimal("0.333333333333333334"), third.quantize(Decimal("1e-18")), third.quantize(Decimal("1e-18")))
+    pool = WeightedProductPool(
+        id="w",
+        tokens=(A, B, C),
+        balances=(10**21,) * 3,
+        weights=weights,
+        scaling_factors=(1, 1, 1),
+        fee=Decimal("0.003"),
+    )
+    graph = LiquidityGraph([pool])
+    route = graph.quote([A, B, C], 10**20)
+    assert route is not None
+    first = pool.get_amount_out(A, B, 10**20)
+    replayed = pool.apply(A, B, 10**20, first).get_amount_out(B, C, first)
+    assert route.amounts == (10**20, first, replayed)
+
+
+def test_pools_live_on_one_chain() -> None:
+    with pytest.raises(InvalidPool, match="one chain"):
+        ConstantProductPool(id="x", tokens=(A, A_ARB), balances=(1, 1))

@@ -95,3 +95,15 @@ def test_bridge_capacity_direction_and_validation() -> None:
         bridge(fee_bps=10_000)
     with pytest.raises(InvalidPool, match="capacity"):
         bridge(capacity=-1)
+
+
+def test_a_filled_limit_order_refuses_quotes() -> None:
+    offer = LimitOrder(id="rfq", maker_token=WETH, taker_token=DAI, maker_amount=100, taker_amount=50)
+    filled = offer.apply(DAI, WETH, 50, 100)
+    assert filled.is_filled
+    with pytest.raises(InsufficientLiquidity, match="filled"):
+        filled.get_amount_out(DAI, WETH, 1)
+    with pytest.raises(InsufficientLiquidity, match="filled"):
+        filled.get_amount_in(DAI, WETH, 1)
+    assert filled.marginal_price(DAI, WETH) == 0
+    assert filled.get_amount_out(DAI, WETH, 0) == 0
