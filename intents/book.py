@@ -7,6 +7,8 @@ including its ``valid_to`` second.
 Refusals raise :class:`~intents.errors.IntentRejected` with a stable ``code``:
 
 - ``duplicate``: an intent with this uid was already submitted;
+- ``bad_uid``: the intent's uid is not the one computed from its content (the uid is the hash of the
+  signed content, so a uid given by hand, e.g. another intent's, could block that intent);
 - ``expired``: ``valid_to`` is before the clock;
 - ``nonce_reused``: the owner already spent this nonce (also by a cancelled intent). Anonymous intents
   (owner = the zero address) do not spend nonces;
@@ -41,6 +43,7 @@ from enum import StrEnum
 
 from intents.errors import IntentRejected, short_uid
 from intents.model import ZERO_ADDRESS, BundleIntent, Intent, SwapIntent
+from intents.signing import compute_uid
 
 __all__ = ["IntentBook", "IntentStatus"]
 
@@ -115,12 +118,20 @@ class IntentBook:
         """Add an open intent to the book and return its uid.
 
         Raises:
-            IntentRejected: ``duplicate``, ``bad_signature``, ``expired`` or ``nonce_reused``.
+            IntentRejected: ``bad_uid``, ``duplicate``, ``bad_signature``, ``expired`` or ``nonce_reused``.
             TypeError: ``intent`` is not a :class:`SwapIntent` or :class:`BundleIntent`.
         """
         if not isinstance(intent, SwapIntent | BundleIntent):
             raise TypeError(f"submit() takes a SwapIntent or a BundleIntent, got {type(intent).__name__}")
         uid = intent.uid
+        computed = compute_uid(intent)
+        if uid != computed:
+            raise IntentRejected(
+                "bad_uid",
+                uid,
+                f"its uid {uid} is not {computed}, the uid computed from its content; "
+                "leave uid unset; it is computed from the content",
+            )
         if uid in self._entries:
             raise IntentRejected("duplicate", uid, "it is already in the book; submit each intent once")
         self._check_signature(intent)

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 RejectionCode: TypeAlias = Literal[
-    "duplicate", "expired", "nonce_reused", "bad_signature", "unknown_intent", "not_open", "bad_fill"
+    "duplicate", "bad_uid", "expired", "nonce_reused", "bad_signature", "unknown_intent", "not_open", "bad_fill"
 ]
 """Why an :class:`~intents.book.IntentBook` refused an operation (stable; safe to match on)."""
 
@@ -82,8 +82,8 @@ class IntentRejected(IntentError):
     """The :class:`~intents.book.IntentBook` refuses an operation on an intent.
 
     Args:
-        code: Stable reason code: ``duplicate``, ``expired``, ``nonce_reused``, ``bad_signature``,
-            ``unknown_intent``, ``not_open`` or ``bad_fill``.
+        code: Stable reason code: ``duplicate``, ``bad_uid``, ``expired``, ``nonce_reused``,
+            ``bad_signature``, ``unknown_intent``, ``not_open`` or ``bad_fill``.
         uid: The uid of the intent concerned.
         message: What is wrong and how to fix it.
     """

@@ -58,7 +58,9 @@ ZERO_ADDRESS: Final = "0x" + "00" * 20
 """The default owner of an unsigned intent."""
 
 UINT32_MAX: Final = 2**32 - 1
+"""The largest ``valid_to`` (a uint32 of unix seconds): an intent that never expires."""
 UINT256_MAX: Final = 2**256 - 1
+"""The largest amount or nonce (a uint256)."""
 
 _ADDRESS_RE: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX_RE: Final = re.compile(r"^0x(?:[0-9a-fA-F]{2})*$")
@@ -156,9 +158,17 @@ def _friendly_trade(data: Any, info: ValidationInfo) -> Any:
     return out
 
 
-def _check_int(value: Any, field: str, low: int, high: int, what: str) -> int:
+def _check_int(value: Any, field: str, low: int, high: int, what: str, *, amount: bool = False) -> int:
+    """Check an integer field; ``what`` describes it (``"an integer of unix seconds ..."``).
+
+    A float gets the amount hint (base units or a human amount) only when ``amount`` is set; other integers
+    (``valid_to``, ``nonce``) are told what they must be instead.
+    """
     if isinstance(value, float):
-        raise InvalidIntent(field, _float_hint(field, value))
+        if amount:
+            raise InvalidIntent(field, _float_hint(field, value))
+        as_int = f" ({field}={int(value)})" if value.is_integer() else ""
+        raise InvalidIntent(field, f"{value!r} is a float; {field} must be {what}{as_int}")
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidIntent(field, f"must be {what}, got {value!r}")
     return value
@@ -204,12 +214,16 @@ class _TradeFields(_FrozenModel, frozen=True):
     @field_validator("sell_amount", mode="before", check_fields=False)
     @classmethod
     def _sell_amount(cls, value: Any) -> int:
-        return _check_int(value, "sell_amount", 1, UINT256_MAX, "a positive integer of base units below 2**256")
+        return _check_int(
+            value, "sell_amount", 1, UINT256_MAX, "a positive integer of base units below 2**256", amount=True
+        )
 
     @field_validator("buy_amount", mode="before", check_fields=False)
     @classmethod
     def _buy_amount(cls, value: Any) -> int:
-        return _check_int(value, "buy_amount", 0, UINT256_MAX, "an integer of base units, 0 or more, below 2**256")
+        return _check_int(
+            value, "buy_amount", 0, UINT256_MAX, "an integer of base units, 0 or more, below 2**256", amount=True
+        )
 
 
 class _Signed(_FrozenModel, frozen=True):
@@ -291,7 +305,8 @@ class SwapIntent(_TradeFields, _Signed, frozen=True):
 
     Attributes:
         uid: 56 bytes of hex, ``digest ‖ owner ‖ valid_to`` as in CoW Protocol; computed from the signed
-            content when not given, kept as is when given (e.g. CoW orders loaded from files).
+            content when not given, kept as is when given (e.g. CoW orders loaded from files). An
+            :class:`~intents.book.IntentBook` refuses an intent whose uid is not the computed one.
         owner: Address whose assets are sold (the signer); the zero address when unsigned.
         sell: CAIP-19 id of the asset sold (input: also ``"SYMBOL@chain"`` or ``"AMOUNT SYMBOL@chain"``).
         sell_amount: Base units sold: exact for a ``sell`` intent, the maximum for a ``buy`` intent.
@@ -306,7 +321,7 @@ class SwapIntent(_TradeFields, _Signed, frozen=True):
         fee_policies: Protocol fees owed on this intent, applied in reverse order.
         signing_scheme: ``"eip712"`` (verifiable here), ``"ethSign"``, ``"preSign"`` or ``"eip1271"``.
         signature: 0x-prefixed hex; ``"0x"`` when unsigned.
-        app_data: 32 bytes of hex: a hash of off-chain metadata.
+        app_data: 32 bytes of hex: a hash of off-chain metadata (signed, as ``appData``).
     """
 
     if TYPE_CHECKING:  # friendly input (str amounts, "SYMBOL@chain"...): let type checkers accept any keywords
@@ -437,7 +452,8 @@ class BundleIntent(_Signed, frozen=True):
         (2, True, ('eip155:1', 'eip155:42161'))
 
     Attributes:
-        uid: 56 bytes of hex, ``digest ‖ owner ‖ valid_to``; computed when not given.
+        uid: 56 bytes of hex, ``digest ‖ owner ‖ valid_to``; computed when not given (an
+            :class:`~intents.book.IntentBook` refuses one that is not the computed uid).
         owner: Address whose assets are sold (the signer).
         legs: At least two :class:`BundleLeg`.
         valid_to: Last unix second (uint32) at which the bundle may settle.

@@ -6,12 +6,24 @@ the ``eip155`` namespace has no numeric id; its domain leaves ``chainId`` out (t
 message still name the chains). The primary types are::
 
     Intent(address owner,string sellToken,uint256 sellAmount,string buyToken,uint256 buyAmount,
-           string kind,bool partiallyFillable,uint32 validTo,address receiver,uint256 nonce)
+           string kind,bool partiallyFillable,uint32 validTo,address receiver,uint256 nonce,bytes32 appData)
     Bundle(address owner,Leg[] legs,uint32 validTo,address receiver,uint256 nonce)
     Leg(string sellToken,uint256 sellAmount,string buyToken,uint256 buyAmount,string kind)
 
 Tokens are CAIP-19 ids; ``receiver`` is the owner when the intent has none. Like a CoW Protocol order uid,
-an intent's uid is ``digest (32 bytes) ‖ owner (20) ‖ valid_to (4, big-endian)`` in hex.
+an intent's uid is ``digest (32 bytes) ‖ owner (20) ‖ valid_to (4, big-endian)`` in hex, so the uid is the
+hash of the signed content: two intents with the same uid say the same thing.
+
+Signed fields: of a :class:`~intents.model.SwapIntent`, ``owner``, ``sell``, ``sell_amount``, ``buy``,
+``buy_amount``, ``kind``, ``partially_fillable``, ``valid_to``, ``receiver``, ``nonce`` and ``app_data``; of a
+:class:`~intents.model.BundleIntent`, ``owner``, every leg (``sell``, ``sell_amount``, ``buy``, ``buy_amount``,
+``kind``), ``valid_to``, ``receiver`` and ``nonce`` (bundles have no app data). Changing any of them changes
+the uid and breaks the signature.
+
+Unsigned fields, which change neither the digest nor the uid: ``uid`` and ``signature`` (derived from it);
+``order_class`` and ``fee_policies``, which the protocol assigns (a limit or market order, and the fees it
+charges, set per auction and changeable without asking the owner); and ``signing_scheme``, which says how
+to check the signature and so cannot be part of what it signs.
 
 Schemes: ``eip712`` signs the digest directly; ``ethSign`` signs it as an EIP-191 personal message
 (``"\x19Ethereum Signed Message:\n32" ‖ digest``), as CoW Protocol does. ``preSign`` and ``eip1271`` need
@@ -50,7 +62,9 @@ __all__ = [
 ]
 
 DOMAIN_NAME: Final = "Intent Arena"
+"""The ``name`` of the EIP-712 domain."""
 DOMAIN_VERSION: Final = "1"
+"""The ``version`` of the EIP-712 domain."""
 
 _I = TypeVar("_I", SwapIntent, BundleIntent)
 
@@ -66,7 +80,7 @@ def _fields(spec: str) -> list[dict[str, str]]:
 INTENT_TYPES: Final = {
     "Intent": _fields(
         "address owner,string sellToken,uint256 sellAmount,string buyToken,uint256 buyAmount,"
-        "string kind,bool partiallyFillable,uint32 validTo,address receiver,uint256 nonce"
+        "string kind,bool partiallyFillable,uint32 validTo,address receiver,uint256 nonce,bytes32 appData"
     )
 }
 """EIP-712 types of a :class:`~intents.model.SwapIntent` (without ``EIP712Domain``)."""
@@ -113,6 +127,7 @@ def typed_data(intent: SwapIntent | BundleIntent) -> dict[str, Any]:
             "validTo": intent.valid_to,
             "receiver": receiver,
             "nonce": intent.nonce,
+            "appData": intent.app_data,
         }
         types: dict[str, Any] = dict(INTENT_TYPES)
         primary = "Intent"

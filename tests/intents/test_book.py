@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intents import BundleIntent, IntentBook, IntentRejected, IntentStatus, SwapIntent
+import intents.book
+import intents.errors
+from intents import BundleIntent, IntentBook, IntentRejected, IntentStatus, RejectionCode, SwapIntent
 from intents.errors import short_uid
+from intents.signing import compute_uid
 
 KEY = "0x" + "11" * 32
 OTHER_KEY = "0x" + "22" * 32
@@ -92,6 +97,51 @@ def test_duplicate(book: IntentBook) -> None:
     assert error.uid == intent.uid
     assert short_uid(intent.uid) in str(error)
     assert "submit each intent once" in str(error)
+
+
+def test_a_forged_uid_cannot_block_the_real_intent(book: IntentBook) -> None:
+    victim = swap(nonce=1).sign(KEY)
+    mine = swap(nonce=2, buy="0.1 ETH@arbitrum").sign(OTHER_KEY)
+    forged = SwapIntent.model_validate({**mine.model_dump(), "uid": victim.uid})
+    assert forged.uid == victim.uid  # the model keeps a given uid...
+    assert forged.verify()  # ...and the signature is genuine: only the uid lies
+    error = rejected("bad_uid", book.submit, forged)
+    assert error.uid == victim.uid
+    assert victim.uid in str(error)
+    assert mine.uid in str(error)  # the computed uid
+    assert "leave uid unset; it is computed from the content" in str(error)
+    assert len(book) == 0
+    assert book.submit(victim) == victim.uid  # not blocked as a "duplicate"
+    assert book.submit(mine) == mine.uid  # the refusal spent no nonce
+    # Once the victim is in, the forgery is still a bad uid, not a duplicate.
+    rejected("bad_uid", book.submit, forged)
+
+
+def test_bad_uid_for_any_given_uid(book: IntentBook) -> None:
+    cow_uid = "0x" + "ab" * 56  # e.g. a CoW order loaded from a file: the model accepts it, the book does not
+    intent = swap(uid=cow_uid)
+    assert intent.uid == cow_uid
+    error = rejected("bad_uid", book.submit, intent)
+    assert compute_uid(intent) in str(error)
+    assert book.submit(intent.replace()) == compute_uid(intent)  # replace() recomputes the uid
+    b = bundle()
+    rejected("bad_uid", book.submit, BundleIntent.model_validate({**b.model_dump(), "uid": cow_uid}))
+    assert book.submit(BundleIntent.model_validate(b.model_dump())) == b.uid  # a given, correct uid is fine
+
+
+def test_bad_uid_is_checked_before_the_signature(clock: FakeClock) -> None:
+    book = IntentBook(clock=clock, require_signatures=True)
+    unsigned = swap()
+    rejected("bad_uid", book.submit, unsigned.model_copy(update={"uid": "0x" + "cd" * 56}))
+
+
+def test_every_rejection_code_is_documented() -> None:
+    codes = get_args(RejectionCode)
+    assert "bad_uid" in codes
+    for code in codes:
+        assert f"``{code}``" in (intents.book.__doc__ or ""), code
+        assert f"``{code}``" in (intents.errors.IntentRejected.__doc__ or ""), code
+        assert IntentRejected(code, "0x", "x").code == code
 
 
 def test_expired_on_submit(book: IntentBook, clock: FakeClock) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import subprocess
 import sys
+import types
 from decimal import Decimal
 from fractions import Fraction
 
@@ -177,6 +181,8 @@ BAD_INPUTS = [
     pytest.param({"valid_to": 2**32}, "valid_to", "uint32", id="valid-to-overflow"),
     pytest.param({"valid_to": -1}, "valid_to", "uint32", id="valid-to-negative"),
     pytest.param({"nonce": 2**256}, "nonce", "uint256", id="nonce-overflow"),
+    pytest.param({"valid_to": 1.7e9}, "valid_to", "must be an integer of unix seconds", id="float-valid-to"),
+    pytest.param({"nonce": 1.5}, "nonce", "nonce must be an integer", id="float-nonce"),
     pytest.param({"signature": "0xabc"}, "signature", "hex", id="odd-signature"),
     pytest.param({"signature": "abcd"}, "signature", "hex", id="unprefixed-signature"),
     pytest.param({"uid": "0x1234"}, "uid", "56 bytes", id="short-uid"),
@@ -214,6 +220,34 @@ def test_model_validate_raises_the_same_errors(changes: dict[str, object], field
         SwapIntent.model_validate(data)
     assert info.value.field == field
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        (
+            "valid_to",
+            1.7e9,
+            "valid_to: 1700000000.0 is a float; valid_to must be an integer of unix seconds from 0 to 2**32 - 1 "
+            "(uint32) (valid_to=1700000000)",
+        ),
+        ("valid_to", 1.5, "valid_to: 1.5 is a float; valid_to must be an integer of unix seconds"),
+        ("nonce", 7.0, "nonce: 7.0 is a float; nonce must be an integer from 0 to 2**256 - 1 (uint256) (nonce=7)"),
+    ],
+)
+def test_float_timestamps_and_nonces_are_not_called_amounts(field: str, value: float, expected: str) -> None:
+    as_json = f'{{"sell": "1000 USDC@ethereum", "buy": "0.3 ETH@arbitrum", "{field}": {value!r}}}'
+    for make in (
+        lambda: swap(**{field: value}),
+        lambda: SwapIntent.model_validate_json(as_json),
+        lambda: bundle(**{field: value}),
+    ):
+        with pytest.raises(InvalidIntent) as info:
+            make()
+        assert info.value.field == field
+        assert str(info.value).startswith(expected)
+        assert "amount" not in str(info.value)
+        assert "base units" not in str(info.value)
 
 
 def test_unknown_assets_are_both_invalid_intent_and_unknown_asset() -> None:
@@ -341,11 +375,19 @@ def test_unsigned_fields_do_not_change_the_uid() -> None:
     base = swap()
     for changes in (
         {"order_class": "market"},
-        {"app_data": "0x" + "01" * 32},
         {"fee_policies": [VolumeFee(factor="0.001")]},
+        {"signing_scheme": "ethSign"},
         {"signature": "0x" + "00" * 65},
     ):
         assert base.replace(**changes).uid == base.uid
+
+
+def test_app_data_changes_the_uid() -> None:
+    # app_data is signed: two intents differing only in it are different intents.
+    base = swap()
+    other = base.replace(app_data="0x" + "01" * 32)
+    assert other.uid != base.uid
+    assert other.replace(app_data=base.app_data).uid == base.uid
 
 
 SIGNED_CHANGES = st.one_of(
@@ -359,6 +401,7 @@ SIGNED_CHANGES = st.one_of(
     st.builds(lambda t: {"valid_to": t}, st.integers(min_value=0, max_value=2**32 - 2)),
     st.builds(lambda r: {"receiver": r}, st.sampled_from(["0x" + "cd" * 20, "0x" + "ef" * 20])),
     st.builds(lambda n: {"nonce": n}, st.integers(min_value=1, max_value=2**256 - 1)),
+    st.builds(lambda d: {"app_data": "0x" + d.hex()}, st.binary(min_size=32, max_size=32).filter(any)),
 )
 
 
@@ -481,6 +524,43 @@ def test_public_api_is_curated_and_sorted() -> None:
     assert intents.__all__ == sorted(intents.__all__)
     for name in intents.__all__:
         assert hasattr(intents, name), name
+
+
+def _undocumented(module: types.ModuleType) -> list[str]:
+    """Public names of a module (and public members of its classes) without a docstring."""
+    missing = []
+    source = inspect.getsource(module)
+    body = ast.parse(source).body
+    for node, after in zip(body, [*body[1:], None], strict=True):
+        names = []
+        if isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        documented = isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+        missing += [name for name in names if not name.startswith("_") and not documented and name != "__all__"]
+    for name, obj in vars(module).items():
+        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            continue
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and not obj.__doc__:
+            missing.append(name)
+        if inspect.isclass(obj):
+            for member, value in vars(obj).items():
+                function = value.__func__ if isinstance(value, classmethod | staticmethod) else value
+                if member.startswith("_") or not (isinstance(function, property) or inspect.isfunction(function)):
+                    continue
+                if not function.__doc__:
+                    missing.append(f"{name}.{member}")
+    return missing
+
+
+@pytest.mark.parametrize(
+    "name", ["intents", "intents.book", "intents.errors", "intents.fees", "intents.model", "intents.signing"]
+)
+def test_every_public_name_has_a_docstring(name: str) -> None:
+    module = importlib.import_module(name)
+    assert module.__doc__
+    assert _undocumented(module) == []
 
 
 def test_import_is_light() -> None:

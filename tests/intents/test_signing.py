@@ -57,8 +57,11 @@ DOMAIN_TYPE = [
 ]
 
 
+APP_DATA = "0x" + "a5" * 32
+
+
 def test_swap_digest_matches_an_independent_eip712_encoding() -> None:
-    intent = swap(owner=ADDRESS, partially_fillable=True)
+    intent = swap(owner=ADDRESS, partially_fillable=True, app_data=APP_DATA)
     expected = eip712_hash(
         {
             "types": {
@@ -74,6 +77,7 @@ def test_swap_digest_matches_an_independent_eip712_encoding() -> None:
                     {"name": "validTo", "type": "uint32"},
                     {"name": "receiver", "type": "address"},
                     {"name": "nonce", "type": "uint256"},
+                    {"name": "appData", "type": "bytes32"},
                 ],
             },
             "primaryType": "Intent",
@@ -89,6 +93,7 @@ def test_swap_digest_matches_an_independent_eip712_encoding() -> None:
                 "validTo": 1_800_000_000,
                 "receiver": ADDRESS,  # no receiver: the owner
                 "nonce": 5,
+                "appData": bytes.fromhex("a5" * 32),
             },
         }
     )
@@ -227,6 +232,7 @@ SIGNED_TAMPERING = st.one_of(
     ),
     st.just({"receiver": "0x" + "cd" * 20}),
     st.builds(lambda n: {"nonce": n}, st.integers(min_value=0, max_value=2**256 - 1).filter(lambda n: n != 5)),
+    st.builds(lambda d: {"app_data": "0x" + d.hex()}, st.binary(min_size=32, max_size=32).filter(any)),
 )
 
 
@@ -238,6 +244,32 @@ def test_tampering_with_any_signed_field_breaks_the_signature(changes: dict[str,
     assert tampered.signature == signed.signature
     assert not verify(tampered)
     assert not tampered.verify()
+
+
+def test_app_data_is_signed() -> None:
+    plain = swap().sign(KEY)
+    tagged = swap(app_data=APP_DATA).sign(KEY)
+    assert typed_data(tagged)["message"]["appData"] == APP_DATA
+    assert tagged.uid != plain.uid
+    assert digest(tagged) != digest(plain)
+    assert tagged.signature != plain.signature
+    # One signature no longer covers both: moving it to the other app data breaks it.
+    moved = plain.replace(app_data=APP_DATA)
+    assert moved.uid == tagged.uid
+    assert not verify(moved)
+    assert verify(moved.replace(signature=tagged.signature))
+
+
+def test_the_documented_signed_fields_are_the_typed_data() -> None:
+    import intents.signing
+
+    doc = intents.signing.__doc__ or ""
+    assert "uint256 nonce,bytes32 appData)" in doc
+    assert [f["name"] for f in typed_data(swap())["types"]["Intent"]][-1] == "appData"
+    for unsigned in ("order_class", "fee_policies", "signing_scheme"):
+        assert f"``{unsigned}``" in doc.split("Unsigned fields")[1]
+    assert "``app_data``" in doc.split("Unsigned fields")[0]
+    assert "appData" not in str(typed_data(bundle())["types"])  # bundles have no app data
 
 
 def test_a_signature_by_another_key_does_not_verify() -> None:
