@@ -93,6 +93,7 @@ def __getattr__(name: str) -> Any:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'arena' has no attribute {name!r}")
 
+
 try:
     __version__ = version("intent-arena")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed

@@ -33,6 +33,7 @@ def __getattr__(name: str) -> Any:
         return getattr(synthetic, name)
     raise AttributeError(f"module 'auction' has no attribute {name!r}")
 
+
 __all__ = [
     "AuctionInstance",
     "InstanceSummary",

@@ -64,6 +64,7 @@ def __getattr__(name: str) -> Any:
         return getattr(synthetic, name)
     raise AttributeError(f"module 'liquidity' has no attribute {name!r}")
 
+
 __all__ = [
     "CHAIN_NAMES",
     "ArenaError",
