@@ -6,10 +6,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final
 
-from pydantic import BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer, ValidationError
 from pydantic.alias_generators import to_camel
 
-__all__ = ["DTO_CONFIG", "LENIENT_DTO_CONFIG", "Dec", "Int", "Uint"]
+__all__ = ["DTO_CONFIG", "LENIENT_DTO_CONFIG", "Dec", "Int", "Uint", "describe_validation_error"]
 
 _UINT_MAX: Final = 2**256 - 1
 _DIGITS: Final = re.compile(r"^-?[0-9]+$")
@@ -75,3 +75,29 @@ Int = Annotated[int, BeforeValidator(_parse_signed), PlainSerializer(str, return
 
 Dec = Annotated[Decimal, BeforeValidator(_parse_decimal), PlainSerializer(str, return_type=str)]
 """An exact decimal, written as a string; floats are refused."""
+
+
+_UNION_TAGS: Final = frozenset(
+    {"swap", "bundle", "constantProduct", "weightedProduct", "stable", "concentratedLiquidity", "limitOrder", "bridge"}
+    | {"surplus", "priceImprovement", "volume"}
+)
+_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def describe_validation_error(error: ValidationError) -> tuple[str, str]:
+    """The JSON path (``orders[0].sellAmount``, ``tokens[0xabc...]``) and message of pydantic's first error."""
+    first = error.errors()[0]
+    loc = first["loc"]
+    path = ""
+    for index, part in enumerate(loc):
+        # pydantic puts the tag of a discriminated union into the path (orders[0].swap.sellAmount); users
+        # think in JSON paths, so the tag goes. Map keys (token addresses, ticks) go in brackets.
+        if part in _UNION_TAGS and index > 0 and isinstance(loc[index - 1], int):
+            continue
+        if isinstance(part, int) or not _IDENTIFIER.match(part):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+    message = first["msg"].removeprefix("Value error, ")
+    return path, f"{message}{more}"

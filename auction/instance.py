@@ -77,6 +77,7 @@ class AuctionInstance:
     surplus_capturing_jit_order_owners: tuple[str, ...] = ()
     order_extras: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=(), compare=False)
+    _by_uid: Mapping[str, Intent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chains", MappingProxyType(dict(self.chains)))
@@ -114,6 +115,7 @@ class AuctionInstance:
             for side, token in _traded_assets(intent):
                 if token not in self.tokens:
                     raise InvalidInstance(f"orders[{index}].{side}", f"token {token} is missing from 'tokens'")
+        object.__setattr__(self, "_by_uid", MappingProxyType({intent.uid: intent for intent in self.intents}))
         for uid in self.order_extras:
             if uid not in seen:
                 raise InvalidInstance(f"order_extras[{uid}]", "belongs to no intent of this instance")
@@ -133,10 +135,7 @@ class AuctionInstance:
         Raises:
             KeyError: No intent of this instance has the uid.
         """
-        for intent in self.intents:
-            if intent.uid == uid:
-                return intent
-        raise KeyError(uid)
+        return self._by_uid[uid]
 
     def summary(self) -> InstanceSummary:
         """Counts of chains, tokens, orders by kind and liquidity by kind."""

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, PlainSerializer, Tag, ValidationError
 from pydantic.alias_generators import to_camel
 
-from auction._json_types import DTO_CONFIG, LENIENT_DTO_CONFIG, Dec, Int, Uint
+from auction._json_types import DTO_CONFIG, LENIENT_DTO_CONFIG, Dec, Int, Uint, describe_validation_error
 from auction.errors import InvalidInstance
 from auction.instance import AuctionInstance, TokenInfo
 from intents import BundleIntent, BundleLeg, Intent, SwapIntent
@@ -386,11 +386,6 @@ def instance_from_json(data: Any) -> AuctionInstance:
         raise InvalidInstance(error.field, error.reason) from None
 
 
-_UNION_TAGS: Final = frozenset(
-    {"swap", "bundle", "constantProduct", "weightedProduct", "stable", "concentratedLiquidity", "limitOrder", "bridge"}
-    | {"surplus", "priceImprovement", "volume"}
-)
-_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PYTHON_TO_JSON: Final = {"sell": "sellToken", "buy": "buyToken"}
 
 
@@ -408,21 +403,8 @@ def _default_tick_spacing(fee: Decimal) -> int | None:
 
 
 def _from_validation(error: ValidationError) -> InvalidInstance:
-    first = error.errors()[0]
-    loc = first["loc"]
-    path = ""
-    for index, part in enumerate(loc):
-        # pydantic puts the tag of a discriminated union into the path (orders[0].swap.sellAmount); users
-        # think in JSON paths, so the tag goes. Map keys (token addresses, ticks) go in brackets.
-        if part in _UNION_TAGS and index > 0 and isinstance(loc[index - 1], int):
-            continue
-        if isinstance(part, int) or not _IDENTIFIER.match(part):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
-    message = first["msg"].removeprefix("Value error, ")
-    return InvalidInstance(path, f"{message}{more}")
+    path, message = describe_validation_error(error)
+    return InvalidInstance(path, message)
 
 
 class _Keys:
