@@ -115,6 +115,71 @@ if HAVE_CLI:
             "see the README for the Python API and the `arena info` command."
         )
 
+    @app.command()
+    def auction(
+        instance: Annotated[Path, typer.Argument(help="The auction instance JSON file.")],
+        solutions: Annotated[
+            list[Path], typer.Argument(help='Solution files, each {"solver": NAME, "solutions": [...]}.')
+        ],
+        mechanism: Annotated[str, typer.Option(help="fair, single, stake_weighted or optimal.")] = "fair",
+        scoring: Annotated[str, typer.Option(help="cip38 or welfare.")] = "cip38",
+        seed: Annotated[int, typer.Option(help="Seed of the tie-break.")] = 0,
+        max_solutions: Annotated[int, typer.Option(help="Solutions counted per solver.")] = 3,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """Replay, score and rank solutions for one auction; print verdicts, winners and rewards."""
+        from auction.run import run_auction
+        from auction.solution import Submission
+        from auction.solution_io import load_submission
+        from liquidity.errors import ArenaError
+
+        loaded = _load(instance)
+        submissions: list[Submission] = []
+        refused: list[tuple[str, str]] = []
+        for path in solutions:
+            try:
+                submissions.append(load_submission(path, loaded))
+            except ArenaError as error:
+                # A broken file costs its solver the auction, not the other solvers.
+                refused.append((path.name, str(error)))
+        try:
+            result = run_auction(
+                loaded,
+                submissions,
+                mechanism=mechanism,
+                scoring=scoring,
+                seed=seed,
+                max_solutions=max_solutions,
+                refused=refused,
+            )
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        payload = result.to_json()
+        if as_json:
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            return
+        table = Table(title=f"auction {payload['auction'] or '-'}: {payload['mechanism']} / {payload['scoring']}")
+        for column in ("solver", "solution", "status", "score (wei)", "winner", "reason"):
+            table.add_column(column, justify="right" if column.startswith("score") else "left")
+        for row in payload["solutions"]:
+            table.add_row(
+                row["solver"],
+                row["id"],
+                row["status"],
+                row["score"] or "-",
+                "yes" if row["winner"] else "",
+                row["reason"] or "",
+            )
+        stdout.print(table)
+        rewards = Table(title="winning solvers", title_justify="left")
+        for column in ("solver", "reference score", "reward"):
+            rewards.add_column(column, justify="left" if column == "solver" else "right")
+        for solver, reward in payload["rewards"].items():
+            rewards.add_row(solver, payload["referenceScores"].get(solver, "0"), reward)
+        stdout.print(rewards)
+        for entry in payload["refused"]:
+            stderr.print(f"[yellow]refused[/] {entry['solver']}: {entry['reason']}", highlight=False)
+
     def _display(amount: str, places: int = 6) -> str:
         """``"0.332301555387128666 WETH@arbitrum"`` as ``"0.332301 WETH@arbitrum"`` (rounded down, for tables)."""
         number, _, label = amount.partition(" ")

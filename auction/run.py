@@ -1,0 +1,192 @@
+"""One auction from end to end: validate every solution by replay, score it, select winners, pay rewards.
+
+The auction takes solutions, not solvers: calling solvers (with deadlines, in isolation) is the tournament
+runner's job. A submission that cannot be read, or a solver that is not allowed to bid, is refused for
+that solver only; the auction goes on for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from auction.instance import AuctionInstance
+from auction.mechanisms import get_mechanism
+from auction.outcomes import Bid, Score, Selection
+from auction.rewards import BondRegistry, Reward, compute_rewards
+from auction.scoring import ScoringError, get_scoring_rule
+from auction.solution import Submission
+from auction.validation import validate_submission
+
+__all__ = ["AuctionResult", "SolutionOutcome", "run_auction"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolutionOutcome:
+    """What the auction made of one proposed solution.
+
+    Attributes:
+        solver: Who proposed it.
+        solution_id: Its id.
+        status: ``"valid"`` or ``"invalid"``.
+        reason: The stable reason code when invalid (from validation or scoring).
+        message: What was wrong, for people.
+        score: The score when valid.
+    """
+
+    solver: str
+    solution_id: str
+    status: str
+    reason: str | None = None
+    message: str = ""
+    score: Score | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuctionResult:
+    """Everything one auction decided.
+
+    Attributes:
+        instance_id: The auction's id.
+        mechanism: The winner-selection mechanism used.
+        scoring: The scoring rule used.
+        outcomes: One per proposed solution, in submission order.
+        selection: The mechanism's decision.
+        rewards: Per winning solver.
+        refused: ``(solver, reason)`` for submissions refused whole (unreadable, or solver not allowed).
+    """
+
+    instance_id: str | None
+    mechanism: str
+    scoring: str
+    outcomes: tuple[SolutionOutcome, ...]
+    selection: Selection
+    rewards: Mapping[str, Reward] = field(default_factory=dict)
+    refused: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rewards", MappingProxyType(dict(self.rewards)))
+
+    @property
+    def winners(self) -> tuple[Bid, ...]:
+        """The winning bids."""
+        return self.selection.winners
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary; scores and rewards are decimal strings (wei of the native numeraire)."""
+        winners = {bid.key for bid in self.selection.winners}
+        return {
+            "auction": self.instance_id,
+            "mechanism": self.mechanism,
+            "scoring": self.scoring,
+            "solutions": [
+                {
+                    "solver": outcome.solver,
+                    "id": outcome.solution_id,
+                    "status": outcome.status,
+                    "reason": outcome.reason,
+                    "message": outcome.message,
+                    "score": None if outcome.score is None else str(outcome.score.total),
+                    "pairScores": None
+                    if outcome.score is None
+                    else {f"{sell}->{buy}": str(value) for (sell, buy), value in outcome.score.by_pair.items()},
+                    "winner": (outcome.solver, outcome.solution_id) in winners,
+                }
+                for outcome in self.outcomes
+            ],
+            "winners": [{"solver": bid.solver, "id": bid.solution_id} for bid in self.selection.winners],
+            "filtered": [
+                {"solver": bid.solver, "id": bid.solution_id, "reason": reason}
+                for bid, reason in self.selection.filtered
+            ],
+            "referenceScores": {solver: str(score) for solver, score in self.selection.reference_scores.items()},
+            "rewards": {solver: str(reward.performance) for solver, reward in self.rewards.items()},
+            "refused": [{"solver": solver, "reason": reason} for solver, reason in self.refused],
+        }
+
+
+def run_auction(
+    instance: AuctionInstance,
+    submissions: Iterable[Submission],
+    *,
+    mechanism: str = "fair",
+    scoring: str = "cip38",
+    seed: int = 0,
+    max_solutions: int = 3,
+    now: int | None = None,
+    bonds: BondRegistry | None = None,
+    refused: Iterable[tuple[str, str]] = (),
+    mechanism_options: Mapping[str, Any] | None = None,
+) -> AuctionResult:
+    """Validate, score and select winners among the solutions of every solver.
+
+    Args:
+        instance: The auction.
+        submissions: One per solver.
+        mechanism: ``fair`` (CIP-67), ``single``, ``stake_weighted`` or ``optimal``.
+        scoring: ``cip38`` or ``welfare``.
+        seed: Seed of the mechanism's tie-break and draws.
+        max_solutions: Solutions counted per solver; more are invalid.
+        now: Unix time for expiry checks (default: the instance's deadline).
+        bonds: When given, solvers that are not allowed to bid are refused.
+        refused: Submissions already refused by the caller (e.g. unreadable files), reported as such.
+        mechanism_options: Options for the mechanism (``max_winners``, ``tolerance_bps``, ``stakes``, ...).
+
+    Raises:
+        InvalidInput: An unknown mechanism or scoring rule.
+    """
+    rule = get_scoring_rule(scoring)
+    options = dict(mechanism_options or {})
+    if mechanism == "stake_weighted" and "stakes" not in options:
+        # Without a bond registry nobody has stake, and the draw falls back to the best bid.
+        options["stakes"] = bonds.stakes() if bonds is not None else {}
+    chosen = get_mechanism(mechanism, **options)
+    outcomes: list[SolutionOutcome] = []
+    bids: list[Bid] = []
+    refusals = list(refused)
+    for submission in submissions:
+        if bonds is not None and not bonds.is_allowed(submission.solver):
+            refusals.append((submission.solver, "not bonded or banned"))
+            continue
+        for verdict in validate_submission(instance, submission, max_solutions=max_solutions, now=now):
+            if not verdict.valid:
+                outcomes.append(
+                    SolutionOutcome(
+                        solver=submission.solver,
+                        solution_id=verdict.solution_id,
+                        status="invalid",
+                        reason=verdict.reason,
+                        message=verdict.message,
+                    )
+                )
+                continue
+            try:
+                score = rule.score(instance, verdict)
+            except ScoringError as error:
+                outcomes.append(
+                    SolutionOutcome(
+                        solver=submission.solver,
+                        solution_id=verdict.solution_id,
+                        status="invalid",
+                        reason=error.reason,
+                        message=str(error),
+                    )
+                )
+                continue
+            outcomes.append(
+                SolutionOutcome(solver=submission.solver, solution_id=verdict.solution_id, status="valid", score=score)
+            )
+            orders = frozenset(execution.order for execution in verdict.executions)
+            bids.append(Bid(solver=submission.solver, solution_id=verdict.solution_id, score=score, orders=orders))
+    selection = chosen.select(bids, seed=seed)
+    return AuctionResult(
+        instance_id=instance.id,
+        mechanism=chosen.name,
+        scoring=rule.name,
+        outcomes=tuple(outcomes),
+        selection=selection,
+        rewards=compute_rewards(selection),
+        refused=tuple(refusals),
+    )

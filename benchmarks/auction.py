@@ -1,0 +1,107 @@
+"""Speed of the auction on the real mainnet anchor: replay-validate and score a 500-trade settlement.
+
+The real order book is mostly out of the market (16 of 527 orders are within their limit at the
+reference prices), so :func:`market_book` reprices copies of real orders to hold at those prices, trusts and
+buffers every token, and lifts the gas budget so that one huge settlement fits; :func:`big_solution` fills
+every order at the reference prices and adds one exact swap through each of the first 500 pools.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from auction import AuctionInstance, load_instance
+from auction.scoring import Cip38
+from auction.solution import Fulfillment, LiquidityInteraction, Solution
+from auction.validation import validate
+from intents import SwapIntent
+from liquidity.errors import LiquidityError
+
+MAINNET = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "cow" / "mainnet_7400681.json"
+
+
+def market_book(instance: AuctionInstance, count: int) -> AuctionInstance:
+    """The instance with ``count`` repriced copies of its orders, every token trusted, and room for gas."""
+    tokens = {
+        asset: dataclasses.replace(info, trusted=True, available_balance=2**200)
+        for asset, info in instance.tokens.items()
+    }
+    priced = [
+        intent
+        for intent in instance.intents
+        if isinstance(intent, SwapIntent)
+        and instance.tokens[intent.sell].reference_price
+        and instance.tokens[intent.buy].reference_price
+    ]
+    intents: list[SwapIntent] = []
+    for number in range(count):
+        intent = priced[number % len(priced)]
+        p_sell = instance.tokens[intent.sell].reference_price or 1
+        p_buy = instance.tokens[intent.buy].reference_price or 1
+        if intent.kind == "sell":
+            intent = intent.replace(buy_amount=max(intent.sell_amount * p_sell // p_buy // 2, 1), valid_to=2**32 - 1)
+        else:
+            intent = intent.replace(sell_amount=intent.buy_amount * p_buy // p_sell * 2 + 1, valid_to=2**32 - 1)
+        intents.append(intent.replace(app_data="0x" + f"{number:064x}"))
+    chains = {chain: dataclasses.replace(info, block_gas_limit=10**9) for chain, info in instance.chains.items()}
+    return dataclasses.replace(instance, chains=chains, tokens=tokens, intents=tuple(intents), order_extras={})
+
+
+def big_solution(instance: AuctionInstance) -> Solution:
+    """Every intent filled whole at the reference prices, plus one small exact swap per pool (first 500)."""
+    prices = {asset: info.reference_price for asset, info in instance.tokens.items() if info.reference_price}
+    trades = tuple(
+        Fulfillment(
+            order=intent.uid,
+            executed_amount=intent.sell_amount if intent.kind == "sell" else intent.buy_amount,
+            fee=0 if intent.order_class == "limit" else None,
+        )
+        for intent in instance.intents
+        if isinstance(intent, SwapIntent)
+    )
+    steps = []
+    for item in list(instance.liquidity.values())[:500]:
+        token_in, token_out = item.tokens[0], item.tokens[1]
+        try:
+            out = item.get_amount_out(token_in, token_out, 10**6)
+        except LiquidityError:  # drained or shallow snapshot pools cannot take this input
+            continue
+        steps.append(
+            LiquidityInteraction(
+                id=item.id, input_token=token_in, output_token=token_out, input_amount=10**6, output_amount=out
+            )
+        )
+    return Solution(id="big", prices=prices, trades=trades, interactions=tuple(steps))
+
+
+def run() -> dict[str, Any]:
+    """Median milliseconds to validate, and to score, the 500-trade settlement (7 runs each)."""
+    if not MAINNET.exists():
+        return {"auction": f"skipped: {MAINNET} is absent"}
+    instance = market_book(load_instance(MAINNET), 500)
+    solution = big_solution(instance)
+    verdict = validate(instance, solution)
+    if not verdict.valid:
+        return {"auction": f"the benchmark settlement is invalid: {verdict.reason}: {verdict.message}"}
+    rule = Cip38()
+
+    def timed(action: Any) -> float:
+        runs = []
+        for _ in range(7):
+            started = time.perf_counter()
+            action()
+            runs.append(time.perf_counter() - started)
+        return statistics.median(runs) * 1000
+
+    validate_ms = timed(lambda: validate(instance, solution))
+    score_ms = timed(lambda: rule.score(instance, verdict))
+    return {
+        "auction_500_trades_interactions": len(solution.interactions),
+        "auction_validate_500_trades_ms": round(validate_ms, 2),
+        "auction_score_500_trades_ms": round(score_ms, 2),
+        "auction_validate_and_score_500_trades_ms": round(validate_ms + score_ms, 2),
+    }

@@ -1,0 +1,174 @@
+"""CoW Protocol's documented winner-selection cases, each as a real instance file and real solution files.
+
+The cases are those of the CIP-67 arbitrator tests as summarized in the shared reference (cow.md section
+5): (a) two disjoint batches both win; (b) several bids of one solver aggregate; (c) an incompatible bid
+sets the winner's reference; (d) an unfair batch is filtered; (e) a reference above the total gives a
+negative reward; (f) a 50% surplus fee doubles the scored surplus; (g) a zero-score solution can win.
+
+Every intent sells 1000 units for at least 1000 units of another token, and the settlement buffer of each
+(trusted) buy token pays it, so a solution needs no interactions and a bid of "surplus s" on a pair is a
+solution whose clearing prices give the user 1000 + s. Reference prices are 1e18, so scores are in the
+same units.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from arena.cli import app
+
+TOKENS = {name: f"eip155:1/erc20:0x{index:040x}" for index, name in enumerate("ABCDEF", start=1)}
+PAIRS = {"AB": ("A", "B"), "CD": ("C", "D"), "EF": ("E", "F")}
+runner = CliRunner()
+
+
+def instance(fee_factor: str | None = None) -> dict[str, Any]:
+    orders = []
+    for name, (sell, buy) in PAIRS.items():
+        order: dict[str, Any] = {
+            "uid": "0x" + name.encode().hex().ljust(112, "0"),
+            "sellToken": TOKENS[sell],
+            "buyToken": TOKENS[buy],
+            "sellAmount": "1000",
+            "buyAmount": "1000",
+            "validTo": 2**32 - 1,
+            "kind": "sell",
+            "owner": "0x" + "00" * 20,
+            "partiallyFillable": False,
+            "class": "market",
+            "appData": "0x" + "00" * 32,
+            "signingScheme": "eip712",
+            "signature": "0x",
+        }
+        if fee_factor is not None:
+            order["feePolicies"] = [{"kind": "surplus", "factor": fee_factor, "maxVolumeFactor": "0.9"}]
+        orders.append(order)
+    return {
+        "id": "conformance",
+        "tokens": {
+            token: {
+                "decimals": 18,
+                "symbol": name,
+                "referencePrice": str(10**18),
+                "availableBalance": str(10**9),
+                "trusted": True,
+            }
+            for name, token in TOKENS.items()
+        },
+        "orders": orders,
+        "liquidity": [],
+        "effectiveGasPrice": "1",
+    }
+
+
+def solution(solution_id: str, surplus_by_pair: dict[str, int]) -> dict[str, Any]:
+    prices: dict[str, str] = {}
+    trades = []
+    for pair, surplus in surplus_by_pair.items():
+        sell, buy = PAIRS[pair]
+        # executed buy = ceil(1000 * p_sell / p_buy) = 1000 + surplus.
+        prices[TOKENS[sell]] = str(1000 + surplus)
+        prices[TOKENS[buy]] = "1000"
+        trades.append(
+            {"kind": "fulfillment", "order": "0x" + pair.encode().hex().ljust(112, "0"), "executedAmount": "1000"}
+        )
+    return {"id": solution_id, "prices": prices, "trades": trades, "interactions": []}
+
+
+def run(tmp_path: Path, bids: dict[str, list[dict[str, Any]]], *extra: str, fee: str | None = None) -> dict[str, Any]:
+    instance_path = tmp_path / "instance.json"
+    instance_path.write_text(json.dumps(instance(fee)))
+    files = []
+    for solver, solutions in bids.items():
+        path = tmp_path / f"{solver}.json"
+        path.write_text(json.dumps({"solver": solver, "solutions": solutions}))
+        files.append(str(path))
+    result = runner.invoke(app, ["auction", str(instance_path), *files, "--json", *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def winners(result: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(w["solver"], w["id"]) for w in result["winners"]}
+
+
+def test_a_two_disjoint_batches_both_win(tmp_path: Path) -> None:
+    result = run(tmp_path, {"s1": [solution("1", {"AB": 10})], "s2": [solution("1", {"CD": 20})]})
+    assert winners(result) == {("s1", "1"), ("s2", "1")}
+    assert result["referenceScores"] == {"s1": "20", "s2": "10"}
+
+
+def test_b_bids_of_one_solver_aggregate(tmp_path: Path) -> None:
+    result = run(
+        tmp_path, {"s1": [solution("1", {"AB": 10}), solution("2", {"CD": 20})], "s2": [solution("1", {"AB": 5})]}
+    )
+    assert winners(result) == {("s1", "1"), ("s1", "2")}
+    assert result["referenceScores"] == {"s1": "5"}  # without s1, only s2's 5 wins
+
+
+def test_c_an_incompatible_bid_sets_the_reference(tmp_path: Path) -> None:
+    result = run(tmp_path, {"s1": [solution("1", {"AB": 100, "CD": 100})], "s2": [solution("1", {"AB": 100})]})
+    assert winners(result) == {("s1", "1")}
+    assert result["referenceScores"] == {"s1": "100"}
+
+
+def test_d_an_unfair_batch_is_filtered(tmp_path: Path) -> None:
+    result = run(tmp_path, {"s1": [solution("1", {"AB": 50, "CD": 200})], "s2": [solution("1", {"AB": 100})]})
+    assert winners(result) == {("s2", "1")}
+    assert [(f["solver"], f["id"]) for f in result["filtered"]] == [("s1", "1")]
+
+
+def test_e_a_reference_above_the_total_gives_a_negative_reward(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        {
+            "s1": [solution("1", {"AB": 150, "CD": 150})],
+            "s2": [solution("1", {"AB": 140, "EF": 140})],
+            "s3": [solution("1", {"CD": 100})],
+        },
+    )
+    assert winners(result) == {("s1", "1")}
+    assert result["referenceScores"] == {"s1": "380"}
+    assert int(result["rewards"]["s1"]) == -80
+
+
+def test_f_a_half_surplus_fee_doubles_the_scored_surplus(tmp_path: Path) -> None:
+    plain = run(tmp_path, {"s1": [solution("1", {"AB": 10})]})
+    with_fee = run(tmp_path, {"s1": [solution("1", {"AB": 10})]}, fee="0.5")
+    assert plain["solutions"][0]["score"] == "10"
+    assert with_fee["solutions"][0]["score"] == "20"
+
+
+def test_g_a_zero_score_solution_can_win(tmp_path: Path) -> None:
+    result = run(tmp_path, {"s1": [solution("1", {"AB": 0})]})
+    assert result["solutions"][0]["status"] == "valid"
+    assert result["solutions"][0]["score"] == "0"
+    assert winners(result) == {("s1", "1")}
+
+
+def test_a_malformed_file_costs_only_its_solver(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"solver": "s9", "solutions": [{"id": "1", "trades": [{"kind": "fulfillment"}]}]}')
+    instance_path = tmp_path / "instance.json"
+    instance_path.write_text(json.dumps(instance()))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 10})]}))
+    result = runner.invoke(app, ["auction", str(instance_path), str(broken), str(good), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert winners(payload) == {("s1", "1")}
+    assert [entry["solver"] for entry in payload["refused"]] == ["broken.json"]
+
+
+@pytest.mark.parametrize("mechanism", ["single", "fair", "optimal", "stake_weighted"])
+def test_every_mechanism_runs_from_the_command_line(tmp_path: Path, mechanism: str) -> None:
+    result = run(
+        tmp_path, {"s1": [solution("1", {"AB": 10})], "s2": [solution("1", {"CD": 20})]}, "--mechanism", mechanism
+    )
+    assert result["mechanism"] == mechanism
+    assert result["winners"]
