@@ -1,0 +1,123 @@
+"""The solver plugin API: a :class:`Solver` receives an auction instance and proposes solutions.
+
+A solver is a class with a ``name``, declared :class:`Traits`, ``reset(seed=...)`` (called before every
+auction, Gymnasium-style) and ``solve(instance) -> list[Solution]``. The :func:`solver` decorator makes one
+from a plain function. Solvers never see rivals or the auction's randomness, only the sealed instance.
+
+Examples:
+    >>> from auction import Solution, generate_instance
+    >>> @solver(name="no_bid")
+    ... def no_bid(instance):
+    ...     return []
+    >>> bidder = no_bid()
+    >>> bidder.reset(seed=7)
+    >>> bidder.solve(generate_instance(1, orders=2))
+    []
+    >>> no_bid.name, no_bid.traits.stochastic
+    ('no_bid', False)
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from auction.instance import AuctionInstance
+from auction.solution import Solution
+from liquidity.errors import InvalidInput
+
+__all__ = ["SolveFunction", "Solver", "Traits", "solver"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Traits:
+    """What a solver declares about itself; the runner uses it for seeding, time limits and filtering.
+
+    Attributes:
+        stochastic: Whether its answers depend on the seed (deterministic solvers must ignore it).
+        time_limit_s: The wall time it asks for per auction; the runner enforces its own limit too.
+        uses: Libraries or resources it relies on, e.g. ``frozenset({"ortools"})``.
+        description: One line for ``arena solvers list``.
+    """
+
+    stochastic: bool = False
+    time_limit_s: float = 10.0
+    uses: frozenset[str] = frozenset()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.time_limit_s > 0:
+            raise InvalidInput("traits.time_limit_s", f"must be positive, got {self.time_limit_s}")
+
+
+class Solver(abc.ABC):
+    """Base class of solvers.
+
+    Subclasses set ``name`` (a snake_case identifier, also their entry-point name) and ``traits``, and
+    implement :meth:`solve`. They may call :meth:`note` to say why they propose nothing.
+    """
+
+    name: ClassVar[str]
+    traits: ClassVar[Traits] = Traits()
+
+    def __init__(self) -> None:
+        self.seed = 0
+        self.rng = random.Random(0)
+        self.notes: list[str] = []
+
+    def reset(self, *, seed: int) -> None:
+        """Start a new auction: set ``self.seed`` and a fresh ``self.rng``, and clear the notes."""
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.notes = []
+
+    def note(self, reason: str) -> None:
+        """Record why something was not proposed (no route, an unsupported liquidity kind, ...)."""
+        self.notes.append(reason)
+
+    @abc.abstractmethod
+    def solve(self, instance: AuctionInstance) -> list[Solution]:
+        """Propose solutions for the instance; an empty list means no bid (say why with :meth:`note`)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+SolveFunction = Callable[..., list[Solution]]
+"""``f(instance)`` or ``f(instance, *, seed)``, returning solutions."""
+
+
+def solver(*, name: str, traits: Traits | None = None) -> Callable[[SolveFunction], type[Solver]]:
+    """Make a :class:`Solver` class from a plain function ``f(instance)`` or ``f(instance, *, seed)``.
+
+    Raises:
+        InvalidInput: ``name`` is not an identifier, or the function does not take an instance.
+    """
+    if not name.isidentifier():
+        raise InvalidInput("name", f"{name!r} is not an identifier; use snake_case such as 'my_solver'")
+    declared = traits or Traits()
+
+    def wrap(function: SolveFunction) -> type[Solver]:
+        parameters = inspect.signature(function).parameters
+        if not parameters:
+            raise InvalidInput("solver", f"{function.__name__} must take the auction instance as its first argument")
+        wants_seed = "seed" in parameters
+
+        def solve(self: Solver, instance: AuctionInstance) -> list[Solution]:
+            return function(instance, seed=self.seed) if wants_seed else function(instance)
+
+        namespace = {
+            "name": name,
+            "traits": declared,
+            "solve": solve,
+            "__doc__": function.__doc__,
+            "__module__": function.__module__,
+            "__qualname__": function.__qualname__,
+        }
+        return type(function.__name__, (Solver,), namespace)
+
+    return wrap
