@@ -54,7 +54,7 @@ from auction.instance import AuctionInstance
 from auction.outcomes import DirectedPair, Execution, Score, Verdict
 from intents import BundleIntent
 from intents.fees import FeePolicy, PriceImprovementFee, Quote, VolumeFee
-from liquidity.assets import AssetId, ChainId
+from liquidity.assets import AssetId, ChainId, canonical_asset
 from liquidity.errors import ArenaError, InvalidInput
 
 __all__ = [
@@ -366,8 +366,8 @@ class Cip38:
     Per order, the surplus over the limit price (scaled to the executed amount) plus the protocol fees its
     policies took, valued with the buy token's reference price; see the module docstring for every
     rounding. The network fee is part of ``executed_sell``, so it lowers the surplus. A bundle's legs score as
-    orders of their own, without fee policies. Gas is not subtracted. Directed pairs are the execution's raw
-    tokens (CoW maps native ETH to WETH only when picking winners, not when scoring by pair).
+    orders of their own, without fee policies. Gas is not subtracted. Directed pairs use canonical tokens: native
+    ether (``0xeeee...``) counts as WETH, as in CoW's winner selection.
 
     Examples:
         >>> from decimal import Decimal
@@ -427,7 +427,9 @@ class Cip38:
             try:
                 score, fees = _order_score(trade, reference_price)
                 _add(by_order, execution.order, score, "order score")
-                _add(by_pair, execution.pair, score, "pair score")
+                # Native ether and WETH form one directed pair, as in CoW's winner selection.
+                pair = (canonical_asset(execution.sell_token), canonical_asset(execution.buy_token))
+                _add(by_pair, pair, score, "pair score")
                 total = _u256(total + score, "total score")
                 protocol_fees = _u256(protocol_fees + fees, "protocol fees")
             except _MathError as error:

@@ -24,8 +24,8 @@ found rejects the solution with a stable reason code:
 ``invalid_interaction_amount``  an interaction amount is negative or not an integer
 ``bridge_capacity``        a bridge asked to move more than its remaining capacity
 ``inflated_output``        an interaction claims more output than the liquidity gives
-``negative_buffer``        an asset's settlement buffer would end below zero
-``bridge_latency``         a bridge's funds would arrive after a cross-chain intent's ``valid_to``
+``negative_buffer``        the settlement spends or pays out more of an asset than it holds at that point
+``bridge_latency``         an intent's payout depends on bridged funds that arrive after its ``valid_to``
 ``gas_limit``              a chain's gas, as the auction estimates it, exceeds its block gas budget
 =========================  ===================================================================================
 
@@ -33,9 +33,15 @@ Signatures: intents loaded from CoW files carry uids computed with CoW's own EIP
 from :func:`~intents.signing.compute_uid`; those intents are trusted, as CoW's order book verified them
 before they entered the auction. Intents without a signature (``"0x"``) are trusted too (synthetic flow).
 
-Internalized interactions (CoW's ``internalize``, trusted input tokens only) are still checked against the
-liquidity's current state (pair and exact output), since CoW simulates solutions with and without
-internalizations, but they do not change that state; they move the settlement buffer like any interaction.
+Buffers: like CoW's driver, the replay runs the settlement twice. Without internalizations, every interaction
+calls its liquidity in order and the settlement may spend only what users sent in and what earlier
+interactions returned: a solution must fund every payout itself. With internalizations (CoW's
+``internalize``, trusted input tokens only), internalized interactions skip the liquidity and trade against
+the settlement's buffers. In both runs nothing may be spent before it is held.
+
+Latency: each asset is ready when the funds that produce it are: a bridge's output arrives its latency after
+its input is ready, and a swap's output is ready when its input is. Every payout must be ready by its
+intent's ``valid_to``.
 
 Gas: the auction estimates each chain's gas as the ``gas_estimate`` of every non-internalized interaction on
 that chain (a bridge counts on its source chain), plus :data:`SETTLEMENT_GAS_OVERHEAD` for every chain that
@@ -74,6 +80,7 @@ TRADE_GAS: Final = 7_500
 """Gas of one trade inside a settlement (transferring in, transferring out, bookkeeping), on its sell chain."""
 
 ZERO_ADDRESS: Final = "0x" + "00" * 20
+UINT256_MAX: Final = 2**256 - 1
 
 REASONS: Final = (
     "empty_solution",
@@ -251,7 +258,6 @@ class _Replay:
         self.instance = instance
         self.solution = solution
         self.now = now
-        self.net: defaultdict[AssetId, int] = defaultdict(int)
         self.executions: list[Execution] = []
         self.filled: list[Intent] = []
 
@@ -285,9 +291,10 @@ class _Replay:
                 raise _Reject("bad_signature", f"{where}: the signature does not recover to the owner {owner}")
             self._execute(where, trade, intent)
             self.filled.append(intent)
-        self._interactions()
-        self._buffers()
-        self._latency()
+        ready = self._replay(internalized=False)
+        if any(step.internalize for step in solution.interactions):
+            self._replay(internalized=True)
+        self._latency(ready)
         return tuple(self.executions), self._gas()
 
     # ------------------------------------------------------------------------------------------ trades
@@ -318,9 +325,19 @@ class _Replay:
             raise _Reject("invalid_executed_amount", f"{where}: the fee {fee} is negative")
         for leg, (p_sell, p_buy) in zip(legs, prices, strict=True):
             label = where if leg.leg is None else f"{where} leg {leg.leg}"
+            if bundle and trade.executed_amount != 0:
+                raise _Reject(
+                    "invalid_executed_amount",
+                    f"{where}: a bundle executes every leg whole; give executedAmount 0, got {trade.executed_amount}",
+                )
             amount = (
                 trade.executed_amount if not bundle else (leg.sell_amount if leg.kind == "sell" else leg.buy_amount)
             )
+            if amount * max(p_sell, p_buy) > UINT256_MAX:
+                raise _Reject(
+                    "invalid_executed_amount",
+                    f"{label}: executed amount times price exceeds 2**256 - 1; the settlement contract would revert",
+                )
             self._check_amount(label, intent, leg, amount, fee)
             if leg.kind == "sell":
                 sell_net, buy = amount, _ceil_div(amount * p_sell, p_buy)
@@ -339,8 +356,6 @@ class _Replay:
                     raise _Reject(
                         "limit_price", f"{label}: buys {buy} for {sell}, above the limit of {limit} at that size"
                     )
-            self.net[leg.sell] += sell
-            self.net[leg.buy] -= buy
             self.executions.append(
                 Execution(
                     order=intent.uid,
@@ -375,10 +390,26 @@ class _Replay:
             )
 
     # ------------------------------------------------------------------------------------ interactions
-    def _interactions(self) -> None:
+    def _replay(self, *, internalized: bool) -> dict[AssetId, int]:
+        """Run the settlement in order and keep the balance of every asset; return when each asset is ready.
+
+        Like CoW's driver, a solution must work both ways. Without internalizations (``internalized`` false)
+        every interaction calls its liquidity, and the settlement may spend only what users sent in and
+        what earlier interactions returned: buffers are not touched. With internalizations, internalized
+        interactions skip the liquidity and trade against the settlement's buffers, which start at each
+        token's ``available_balance``. Either way, nothing may be spent before it is held, and every user is
+        paid in the end.
+        """
         liquidity = self.instance.liquidity
         tokens = self.instance.tokens
+        balance: defaultdict[AssetId, int] = defaultdict(int)
+        for execution in self.executions:
+            balance[execution.sell_token] += execution.executed_sell
+        if internalized:
+            for asset, info in tokens.items():
+                balance[asset] += info.available_balance
         states: dict[str, Liquidity] = {}  # copy-on-write: only what the solution touched
+        ready: dict[AssetId, int] = {}
         for index, step in enumerate(self.solution.interactions):
             where = f"interactions[{index}] (liquidity {step.id})"
             state = states.get(step.id)
@@ -387,17 +418,46 @@ class _Replay:
                     raise _Reject("unknown_liquidity", f"{where}: the auction has no liquidity with this id")
                 state = liquidity[step.id]
             if step.internalize:
-                info = tokens.get(step.input_token)
-                if info is None or not info.trusted:
+                trusted = tokens.get(step.input_token)
+                if trusted is None or not trusted.trusted:
                     raise _Reject(
                         "non_bufferable_token",
                         f"{where}: internalizes {step.input_token}, which is not trusted for the settlement buffer",
                     )
-            after = self._apply(where, state, step)
-            if not step.internalize:
-                states[step.id] = after
-            self.net[step.input_token] -= step.input_amount
-            self.net[step.output_token] += step.output_amount
+            if internalized and step.internalize:
+                # Skipped on chain: the settlement keeps the input and pays the output from what it holds, so
+                # no balance moves here; the payouts below draw on the buffers instead.
+                self._apply(where, state, step)  # the liquidity could have paid this in its current state
+                continue
+            states[step.id] = self._apply(where, state, step)
+            held = balance[step.input_token]
+            if isinstance(step.input_amount, int) and step.input_amount > held:
+                source = "with its buffers" if internalized else "from what users sent in and earlier interactions"
+                raise _Reject(
+                    "negative_buffer",
+                    f"{where}: spends {step.input_amount} {step.input_token}, but the settlement holds only {held} "
+                    f"at that point {source}",
+                )
+            balance[step.input_token] -= step.input_amount
+            balance[step.output_token] += step.output_amount
+            delay = self._delay(state) if isinstance(state, Bridge) else 0
+            arrival = max(ready.get(step.input_token, self.now), self.now) + delay
+            ready[step.output_token] = max(ready.get(step.output_token, self.now), arrival)
+        for execution in self.executions:
+            balance[execution.buy_token] -= execution.executed_buy
+        for asset, left in balance.items():
+            if left < 0:
+                how = "even with its buffers" if internalized else "without touching buffers"
+                raise _Reject(
+                    "negative_buffer",
+                    f"{asset}: the settlement pays users {-left} more than it holds {how}; a solution must fund its "
+                    "payouts (buffers only through internalized interactions of trusted tokens)",
+                )
+        return ready
+
+    def _delay(self, bridge: Bridge) -> int:
+        block_ms = self.instance.chains[bridge.destination_chain].block_time_ms
+        return _ceil_div(bridge.latency_blocks * block_ms, 1000)
 
     @staticmethod
     def _apply(where: str, state: Liquidity, step: LiquidityInteraction) -> Liquidity:
@@ -424,49 +484,18 @@ class _Replay:
         except InvalidInput as error:
             raise _Reject("invalid_interaction_amount", f"{where}: {error}") from None
 
-    # ------------------------------------------------------------------------------ buffers, time, gas
-    def _buffers(self) -> None:
-        tokens = self.instance.tokens
-        for asset, net in self.net.items():
-            if net >= 0:
-                continue
-            info = tokens.get(asset)
-            if info is not None and info.trusted:
-                if info.available_balance + net < 0:
-                    raise _Reject(
-                        "negative_buffer",
-                        f"{asset}: the settlement pays out {-net} more than it takes in, "
-                        f"but its buffer holds only {info.available_balance}",
-                    )
-            else:
-                raise _Reject(
-                    "negative_buffer",
-                    f"{asset}: the settlement pays out {-net} more than it takes in, and the token is not trusted "
-                    "for buffer use",
-                )
-
-    def _latency(self) -> None:
-        arrivals: dict[ChainId, list[tuple[int, int, str]]] = defaultdict(list)
-        for index, step in enumerate(self.solution.interactions):
-            bridge = self.instance.liquidity[step.id]
-            if isinstance(bridge, Bridge):
-                block_ms = self.instance.chains[bridge.destination_chain].block_time_ms
-                seconds = _ceil_div(bridge.latency_blocks * block_ms, 1000)
-                arrivals[bridge.destination_chain].append((self.now + seconds, index, bridge.id))
-        if not arrivals:
-            return
+    # ------------------------------------------------------------------------------------- time, gas
+    def _latency(self, ready: dict[AssetId, int]) -> None:
+        """Every payout must be ready before its intent expires: bridged funds arrive ``latency`` later."""
         for execution, intent in zip(self.executions, self._intent_per_execution(), strict=True):
-            buy_chain = chain_of(execution.buy_token)
-            if chain_of(execution.sell_token) == buy_chain:
-                continue
-            for arrival, index, bridge_id in arrivals.get(buy_chain, ()):
-                if arrival > intent.valid_to:
-                    leg = "" if execution.leg is None else f" leg {execution.leg}"
-                    raise _Reject(
-                        "bridge_latency",
-                        f"interactions[{index}] (bridge {bridge_id}) arrives at {arrival}, after order "
-                        f"{_short(intent.uid)}{leg} expires at {intent.valid_to}",
-                    )
+            arrival = ready.get(execution.buy_token, self.now)
+            if arrival > intent.valid_to:
+                leg = "" if execution.leg is None else f" leg {execution.leg}"
+                raise _Reject(
+                    "bridge_latency",
+                    f"order {_short(intent.uid)}{leg} is paid in {execution.buy_token}, which bridges deliver at "
+                    f"{arrival}, after the order expires at {intent.valid_to}",
+                )
 
     def _intent_per_execution(self) -> list[Intent]:
         out: list[Intent] = []

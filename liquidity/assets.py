@@ -37,6 +37,7 @@ __all__ = [
     "TokenList",
     "address_of",
     "asset_id",
+    "canonical_asset",
     "chain_id",
     "chain_name",
     "chain_of",
@@ -133,6 +134,28 @@ def chain_of(asset: str) -> ChainId:
 def address_of(asset: str) -> str:
     """Return the token reference (for ERC-20s, the address) of a CAIP-19 asset id."""
     return asset.rsplit(":", 1)[1]
+
+
+NATIVE_TOKEN_ADDRESS: Final = "0x" + "ee" * 20
+"""The placeholder address CoW and others use for a chain's native token (ETH on Ethereum)."""
+
+
+def canonical_asset(asset: AssetId) -> AssetId:
+    """The asset itself, or for a chain's native-token placeholder (``0xeeee...``) the wrapped native token.
+
+    Native ether and WETH trade as one asset when directed token pairs are formed, as in CoW's winner
+    selection (``canonical_token``).
+
+    Examples:
+        >>> canonical_asset(AssetId("eip155:1/erc20:0x" + "ee" * 20))
+        'eip155:1/erc20:0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2'
+    """
+    if address_of(asset) != NATIVE_TOKEN_ADDRESS:
+        return asset
+    try:
+        return _WELL_KNOWN.resolve(f"WETH@{chain_of(asset)}")
+    except UnknownAsset:
+        return asset
 
 
 def to_base_units(amount: Decimal | int | str, decimals: int, *, field: str = "amount") -> int:

@@ -186,9 +186,8 @@ def _add(plan: _Plan, intent: Intent, amount: int | None) -> bool:
             exact = leg.sell_amount if leg.kind == "sell" else leg.buy_amount
             if not _route_leg(plan, leg.sell, leg.sell_amount, leg.buy, leg.buy_amount, leg.kind, exact):
                 return rollback()
-        first = intent.legs[0]
-        executed = first.sell_amount if first.kind == "sell" else first.buy_amount
-        plan.trades.append(Fulfillment(order=intent.uid, executed_amount=executed))
+        # A bundle executes every leg whole; its fulfillment carries executedAmount 0.
+        plan.trades.append(Fulfillment(order=intent.uid, executed_amount=0))
         return True
     exact = intent.sell_amount if intent.kind == "sell" else intent.buy_amount
     if amount is not None:

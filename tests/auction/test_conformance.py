@@ -5,10 +5,10 @@ The cases are those of the CIP-67 arbitrator tests as summarized in the shared r
 sets the winner's reference; (d) an unfair batch is filtered; (e) a reference above the total gives a
 negative reward; (f) a 50% surplus fee doubles the scored surplus; (g) a zero-score solution can win.
 
-Every intent sells 1000 units for at least 1000 units of another token, and the settlement buffer of each
-(trusted) buy token pays it, so a solution needs no interactions and a bid of "surplus s" on a pair is a
-solution whose clearing prices give the user 1000 + s. Reference prices are 1e18, so scores are in the
-same units.
+Every intent sells 1000 units for at least 1000 units of another token. For every pair and surplus a test
+uses, the instance offers an RFQ limit order that pays exactly 1000 + s for 1000, so a bid of "surplus s" on
+a pair is a solution that fills the intent through that quote at clearing prices giving the user 1000 + s.
+Reference prices are 1e18, so scores are in the same units.
 """
 
 from __future__ import annotations
@@ -27,11 +27,15 @@ PAIRS = {"AB": ("A", "B"), "CD": ("C", "D"), "EF": ("E", "F")}
 runner = CliRunner()
 
 
-def instance(fee_factor: str | None = None) -> dict[str, Any]:
+def uid(pair: str) -> str:
+    return "0x" + pair.encode().hex().ljust(112, "0")
+
+
+def instance(quotes: set[tuple[str, int]], fee_factor: str | None = None) -> dict[str, Any]:
     orders = []
     for name, (sell, buy) in PAIRS.items():
         order: dict[str, Any] = {
-            "uid": "0x" + name.encode().hex().ljust(112, "0"),
+            "uid": uid(name),
             "sellToken": TOKENS[sell],
             "buyToken": TOKENS[buy],
             "sellAmount": "1000",
@@ -48,20 +52,24 @@ def instance(fee_factor: str | None = None) -> dict[str, Any]:
         if fee_factor is not None:
             order["feePolicies"] = [{"kind": "surplus", "factor": fee_factor, "maxVolumeFactor": "0.9"}]
         orders.append(order)
+    liquidity = [
+        {
+            "kind": "limitOrder",
+            "id": f"{pair}+{surplus}",
+            "makerToken": TOKENS[PAIRS[pair][1]],
+            "takerToken": TOKENS[PAIRS[pair][0]],
+            "makerAmount": str(1000 + surplus),
+            "takerAmount": "1000",
+        }
+        for pair, surplus in sorted(quotes)
+    ]
     return {
         "id": "conformance",
         "tokens": {
-            token: {
-                "decimals": 18,
-                "symbol": name,
-                "referencePrice": str(10**18),
-                "availableBalance": str(10**9),
-                "trusted": True,
-            }
-            for name, token in TOKENS.items()
+            token: {"decimals": 18, "symbol": name, "referencePrice": str(10**18)} for name, token in TOKENS.items()
         },
         "orders": orders,
-        "liquidity": [],
+        "liquidity": liquidity,
         "effectiveGasPrice": "1",
     }
 
@@ -69,20 +77,39 @@ def instance(fee_factor: str | None = None) -> dict[str, Any]:
 def solution(solution_id: str, surplus_by_pair: dict[str, int]) -> dict[str, Any]:
     prices: dict[str, str] = {}
     trades = []
+    interactions = []
     for pair, surplus in surplus_by_pair.items():
         sell, buy = PAIRS[pair]
-        # executed buy = ceil(1000 * p_sell / p_buy) = 1000 + surplus.
+        # executed buy = ceil(1000 * p_sell / p_buy) = 1000 + surplus, which the quote pays exactly.
         prices[TOKENS[sell]] = str(1000 + surplus)
         prices[TOKENS[buy]] = "1000"
-        trades.append(
-            {"kind": "fulfillment", "order": "0x" + pair.encode().hex().ljust(112, "0"), "executedAmount": "1000"}
+        trades.append({"kind": "fulfillment", "order": uid(pair), "executedAmount": "1000"})
+        interactions.append(
+            {
+                "kind": "liquidity",
+                "internalize": False,
+                "id": f"{pair}+{surplus}",
+                "inputToken": TOKENS[sell],
+                "outputToken": TOKENS[buy],
+                "inputAmount": "1000",
+                "outputAmount": str(1000 + surplus),
+            }
         )
-    return {"id": solution_id, "prices": prices, "trades": trades, "interactions": []}
+    return {"id": solution_id, "prices": prices, "trades": trades, "interactions": interactions}
+
+
+def quotes_of(bids: dict[str, list[dict[str, Any]]]) -> set[tuple[str, int]]:
+    return {
+        (step["id"].split("+")[0], int(step["id"].split("+")[1]))
+        for solutions in bids.values()
+        for entry in solutions
+        for step in entry["interactions"]
+    }
 
 
 def run(tmp_path: Path, bids: dict[str, list[dict[str, Any]]], *extra: str, fee: str | None = None) -> dict[str, Any]:
     instance_path = tmp_path / "instance.json"
-    instance_path.write_text(json.dumps(instance(fee)))
+    instance_path.write_text(json.dumps(instance(quotes_of(bids), fee)))
     files = []
     for solver, solutions in bids.items():
         path = tmp_path / f"{solver}.json"
@@ -155,7 +182,7 @@ def test_a_malformed_file_costs_only_its_solver(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"solver": "s9", "solutions": [{"id": "1", "trades": [{"kind": "fulfillment"}]}]}')
     instance_path = tmp_path / "instance.json"
-    instance_path.write_text(json.dumps(instance()))
+    instance_path.write_text(json.dumps(instance({("AB", 10)})))
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 10})]}))
     result = runner.invoke(app, ["auction", str(instance_path), str(broken), str(good), "--json"])
