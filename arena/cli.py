@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 if TYPE_CHECKING:
     from auction.instance import AuctionInstance, InstanceSummary
+    from solvers.base import Solver
 
 try:
     import typer
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     HAVE_CLI = True
@@ -47,7 +50,7 @@ if HAVE_CLI:
     stderr = Console(stderr=True)
 
     def _fail(message: str) -> typer.Exit:
-        stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         return typer.Exit(code=1)
 
     def _load(path: Path) -> AuctionInstance:
@@ -179,6 +182,152 @@ if HAVE_CLI:
         stdout.print(rewards)
         for entry in payload["refused"]:
             stderr.print(f"[yellow]refused[/] {entry['solver']}: {entry['reason']}", highlight=False)
+
+    solvers_app = typer.Typer(
+        name="solvers",
+        help="List, check and run the installed solvers (built-ins and plugins of the arena.solvers group).",
+        no_args_is_help=True,
+    )
+    app.add_typer(solvers_app, name="solvers")
+
+    def _load_solver(name: str) -> Solver:
+        from solvers.registry import SolverLoadError, load_solver
+
+        try:
+            with warnings.catch_warnings():
+                # A duplicate elsewhere is shown by `arena solvers list`; it must not stop this command.
+                warnings.simplefilter("ignore")
+                return load_solver(name)
+        except SolverLoadError as error:
+            raise _fail(str(error)) from None
+
+    @solvers_app.command("list")
+    def solvers_list(
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """List every registered solver with its origin, version and status; broken plugins show why."""
+        from solvers.registry import DISABLE_ENV, discover
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicates are listed as broken below, with both origins
+            entries = discover(load=True)
+        if as_json:
+            payload = [
+                {
+                    "name": entry.name,
+                    "target": entry.target,
+                    "origin": entry.origin,
+                    "version": entry.version,
+                    "builtin": entry.builtin,
+                    "status": entry.status,
+                    "description": entry.description,
+                    "error": entry.error,
+                }
+                for entry in entries
+            ]
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            return
+        if not entries:
+            stdout.print("No solvers are registered; install Intent Arena (pip install -e .) or a solver plugin.")
+            return
+        table = Table(title="solvers (entry-point group arena.solvers)", title_justify="left")
+        for column in ("name", "origin", "version", "status", "description"):
+            table.add_column(column, overflow="fold")
+        styles = {"ok": "green", "broken": "bold red", "disabled": "yellow", "not loaded": "dim"}
+        for entry in entries:
+            detail = entry.error if entry.error else entry.description
+            if entry.status == "disabled":
+                detail = f"disabled by {DISABLE_ENV}"
+            status = f"[{styles[entry.status]}]{entry.status}[/]"
+            table.add_row(escape(entry.name), entry.origin, entry.version, status, escape(detail or ""))
+        stdout.print(table)
+
+    @solvers_app.command("check")
+    def solvers_check(
+        name: Annotated[str, typer.Argument(help="The solver's registered name (see `arena solvers list`).")],
+        time_limit: Annotated[
+            float | None, typer.Option("--time-limit", help="Seconds each solve may take (default: its traits).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """Run the conformance kit on a solver: interface, determinism, validity, time limit."""
+        from solvers.testing import ConformanceError, check_solver
+
+        solver = _load_solver(name)
+        try:
+            report = check_solver(solver, time_limit_s=time_limit)
+        except ConformanceError as error:
+            report = error.report
+        if as_json:
+            sys.stdout.write(json.dumps({"name": name, **report.to_json()}, indent=2) + "\n")
+        else:
+            table = Table(title=f"conformance of {name}", title_justify="left")
+            for column in ("instance", "seed", "solutions", "seconds"):
+                table.add_column(column, justify="left" if column == "instance" else "right")
+            for run in report.runs:
+                table.add_row(run.instance, str(run.seed), str(run.solutions), f"{run.seconds:.3f}")
+            stdout.print(table)
+            stdout.print(f"passed: {', '.join(report.checks) or 'none'}", highlight=False)
+        if not report.passed:
+            for failure in report.failures:
+                stderr.print(f"[bold red]failed[/] {escape(str(failure))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1)
+
+    @app.command()
+    def solve(
+        instance: Annotated[Path, typer.Argument(help="The auction instance JSON file.")],
+        solver_name: Annotated[str, typer.Option("--solver", help="A registered solver (see `arena solvers list`).")],
+        time_limit: Annotated[
+            float | None,
+            typer.Option("--time-limit", help="Seconds the solver may take (sets its traits.time_limit_s)."),
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Seed passed to the solver's reset.")] = 0,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the submission here instead of stdout.")
+        ] = None,
+    ) -> None:
+        """Run one solver on an instance; write {"solver": NAME, "solutions": [...]}, ready for `arena auction`."""
+        import dataclasses
+        import time
+
+        from auction.solution import Submission
+        from auction.solution_io import submission_to_json
+        from liquidity.errors import ArenaError
+
+        if time_limit is not None and not time_limit > 0:
+            raise _fail(f"--time-limit must be positive, got {time_limit}")
+        loaded = _load(instance)
+        chosen = _load_solver(solver_name)
+        if time_limit is not None:
+            # Solvers read self.traits.time_limit_s to bound their search; this instance gets the new limit.
+            vars(chosen)["traits"] = dataclasses.replace(chosen.traits, time_limit_s=time_limit)
+        limit = chosen.traits.time_limit_s
+        start = time.perf_counter()
+        try:
+            chosen.reset(seed=seed)
+            proposed = chosen.solve(loaded)
+            text = json.dumps(submission_to_json(Submission(solver=solver_name, solutions=tuple(proposed))), indent=1)
+        except ArenaError as error:
+            raise _fail(f"solver {solver_name!r}: {error}") from None
+        except Exception as error:
+            raise _fail(f"solver {solver_name!r} crashed: {type(error).__name__}: {error}") from None
+        seconds = time.perf_counter() - start
+        if output is None:
+            sys.stdout.write(text + "\n")
+        else:
+            try:
+                output.write_text(text + "\n", encoding="utf-8")
+            except OSError as error:
+                raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+            stderr.print(
+                f"{solver_name}: {len(proposed)} solution(s) in {seconds:.3f} s, written to {output}", highlight=False
+            )
+        if seconds > limit:
+            stderr.print(
+                f"[yellow]warning:[/] {escape(solver_name)} took {seconds:.3f} s, over its limit of {limit:g} s"
+            )
+        for note in chosen.notes:
+            stderr.print(f"[dim]note: {escape(note)}[/]", highlight=False)
 
     def _display(amount: str, places: int = 6) -> str:
         """``"0.332301555387128666 WETH@arbitrum"`` as ``"0.332301 WETH@arbitrum"`` (rounded down, for tables)."""

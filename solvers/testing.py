@@ -1,0 +1,309 @@
+"""The conformance kit: :func:`check_solver` runs every check a solver must pass, in one line.
+
+Plugin authors call it from their own test suite::
+
+    from solvers.testing import check_solver
+    from my_plugin import MySolver
+
+    def test_conformance() -> None:
+        check_solver(MySolver)
+
+It checks, on three small synthetic instances (or the ones given) and each seed:
+
+* ``interface``: ``name`` is an identifier, ``traits`` is a :class:`~solvers.base.Traits`, ``reset(seed=...)``
+  works and ``solve`` returns a ``list`` of :class:`~auction.solution.Solution` without raising;
+* ``determinism``: the same seed gives the same solutions (compared as JSON), and a solver that does not
+  declare ``traits.stochastic`` gives the same solutions for every seed;
+* ``validity``: the solutions pass :func:`auction.validation.validate_submission` (at most 3, unique ids,
+  each valid when replayed) and can be written as JSON;
+* ``time_limit``: each ``solve`` takes no longer than ``traits.time_limit_s`` (or the ``time_limit_s`` given).
+
+Every failure is collected; if there is any, :class:`ConformanceError` (an ``AssertionError``, so pytest shows
+it as a test failure) lists them all, each with the check, the instance, the seed and the reason.
+
+Examples:
+    >>> from solvers.base import solver
+    >>> @solver(name="no_bid")
+    ... def no_bid(instance):
+    ...     return []
+    >>> report = check_solver(no_bid)
+    >>> report.passed, report.checks
+    (True, ('interface', 'determinism', 'validity', 'time_limit'))
+    >>> len(report.runs)  # 3 instances x 2 seeds
+    6
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from auction.errors import InvalidSolution
+from auction.instance import AuctionInstance
+from auction.solution import Solution, Submission
+from auction.solution_io import solution_to_json
+from auction.validation import validate_submission
+from solvers.base import Solver, Traits
+
+__all__ = ["CHECKS", "ConformanceError", "ConformanceReport", "Failure", "Run", "check_solver", "default_instances"]
+
+CHECKS: Final = ("interface", "determinism", "validity", "time_limit")
+"""The checks :func:`check_solver` runs, in order."""
+
+DEFAULT_SEEDS: Final = (0, 1)
+
+_Fail = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """One failed check.
+
+    Attributes:
+        check: One of :data:`CHECKS`.
+        instance: The instance's id (``"-"`` for checks that concern no instance).
+        seed: The seed of the run, when the failure concerns one.
+        reason: What went wrong.
+    """
+
+    check: str
+    instance: str
+    seed: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.instance if self.seed is None else f"{self.instance} seed {self.seed}"
+        return f"[{self.check}] {where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """One call of ``solve``.
+
+    Attributes:
+        instance: The instance's id.
+        seed: The seed passed to ``reset``.
+        seconds: Wall time of ``solve``.
+        solutions: How many solutions it returned (0 when it failed).
+    """
+
+    instance: str
+    seed: int
+    seconds: float
+    solutions: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConformanceReport:
+    """What :func:`check_solver` found.
+
+    Attributes:
+        solver: The solver's name.
+        time_limit_s: The time limit each ``solve`` was held to.
+        runs: Every timed ``solve`` call (the repeated call of the determinism check is not listed).
+        failures: Every failed check; empty when the solver conforms.
+    """
+
+    solver: str
+    time_limit_s: float
+    runs: tuple[Run, ...]
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passed."""
+        return not self.failures
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The checks that passed, in the order of :data:`CHECKS`."""
+        failed = {failure.check for failure in self.failures}
+        return tuple(check for check in CHECKS if check not in failed)
+
+    @property
+    def max_seconds(self) -> float:
+        """The slowest ``solve``."""
+        return max((run.seconds for run in self.runs), default=0.0)
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.solver}: {len(self.checks)}/{len(CHECKS)} checks passed over {len(self.runs)} runs, "
+            f"slowest solve {self.max_seconds:.3f} s (limit {self.time_limit_s:g} s)"
+        )
+        return "\n".join([head, *(f"  {failure}" for failure in self.failures)])
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON data (for ``arena solvers check --json``)."""
+        return {
+            "solver": self.solver,
+            "passed": self.passed,
+            "checks": list(self.checks),
+            "timeLimitS": self.time_limit_s,
+            "runs": [
+                {"instance": run.instance, "seed": run.seed, "seconds": run.seconds, "solutions": run.solutions}
+                for run in self.runs
+            ],
+            "failures": [
+                {"check": f.check, "instance": f.instance, "seed": f.seed, "reason": f.reason} for f in self.failures
+            ],
+        }
+
+
+class ConformanceError(AssertionError):
+    """A solver failed :func:`check_solver`; the message lists every failure, ``.report`` has the details."""
+
+    def __init__(self, report: ConformanceReport) -> None:
+        self.report = report
+        lines = [f"solver {report.solver!r} failed {len(report.failures)} conformance check(s):"]
+        lines += [f"  {failure}" for failure in report.failures]
+        super().__init__("\n".join(lines))
+
+
+@functools.cache
+def default_instances() -> tuple[AuctionInstance, ...]:
+    """The three small synthetic instances :func:`check_solver` uses by default (8 intents each, seeds 0-2)."""
+    from auction.synthetic import generate_instance  # numpy: loaded only when a check runs
+
+    return tuple(generate_instance(seed, orders=8) for seed in range(3))
+
+
+def check_solver(
+    solver: Solver | type[Solver],
+    *,
+    instances: Sequence[AuctionInstance] | None = None,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
+    time_limit_s: float | None = None,
+) -> ConformanceReport:
+    """Check that a solver keeps the solver contract; raise :class:`ConformanceError` listing every failure.
+
+    Args:
+        solver: A solver, or a solver class (instantiated without arguments).
+        instances: The auctions to solve; defaults to :func:`default_instances`.
+        seeds: Seeds for ``reset``; each instance is solved twice per seed to check determinism.
+        time_limit_s: The limit each ``solve`` must meet; defaults to the solver's ``traits.time_limit_s``.
+
+    Returns:
+        The report, when every check passed.
+
+    Raises:
+        ConformanceError: Some check failed (an ``AssertionError``, so pytest reports it as a failure).
+    """
+    failures: list[Failure] = []
+    runs: list[Run] = []
+    subject, label = _instantiate(solver, failures)
+    traits = getattr(subject, "traits", None)
+    declared_limit = traits.time_limit_s if isinstance(traits, Traits) else Traits().time_limit_s
+    limit = time_limit_s if time_limit_s is not None else declared_limit
+    if subject is not None:
+        _check_interface(subject, failures)
+        for instance in default_instances() if instances is None else instances:
+            _check_instance(subject, label, instance, seeds, limit, failures, runs)
+    unique = tuple(dict.fromkeys(failures))  # the same problem found twice is listed once
+    report = ConformanceReport(solver=label, time_limit_s=limit, runs=tuple(runs), failures=unique)
+    if failures:
+        raise ConformanceError(report)
+    return report
+
+
+def _instantiate(solver: object, failures: list[Failure]) -> tuple[Solver | None, str]:
+    label = str(getattr(solver, "name", getattr(solver, "__name__", type(solver).__name__)))
+    if isinstance(solver, Solver):
+        return solver, label
+    if isinstance(solver, type) and issubclass(solver, Solver):
+        try:
+            return solver(), label
+        except Exception as error:
+            reason = f"{label}() raised {_show(error)}"
+            failures.append(Failure(check="interface", instance="-", seed=None, reason=reason))
+            return None, label
+    reason = f"expected a solvers.Solver or a subclass, got {type(solver).__name__}"
+    failures.append(Failure(check="interface", instance="-", seed=None, reason=reason))
+    return None, label
+
+
+def _check_interface(subject: Solver, failures: list[Failure]) -> None:
+    def fail(reason: str) -> None:
+        failures.append(Failure(check="interface", instance="-", seed=None, reason=reason))
+
+    name = getattr(subject, "name", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        fail(f"name must be an identifier such as 'my_solver', got {name!r}")
+    if not isinstance(getattr(subject, "traits", None), Traits):
+        fail(f"traits must be a solvers.Traits, got {type(getattr(subject, 'traits', None)).__name__}")
+
+
+def _check_instance(
+    subject: Solver,
+    label: str,
+    instance: AuctionInstance,
+    seeds: Sequence[int],
+    limit: float,
+    failures: list[Failure],
+    runs: list[Run],
+) -> None:
+    where = instance.id or "instance"
+    stochastic = bool(getattr(getattr(subject, "traits", None), "stochastic", False))
+    first_answer: tuple[int, list[str]] | None = None
+    for seed in seeds:
+
+        def fail(check: str, reason: str, seed: int = seed) -> None:
+            failures.append(Failure(check=check, instance=where, seed=seed, reason=reason))
+
+        solutions, seconds = _solve(subject, instance, seed, fail)
+        runs.append(Run(instance=where, seed=seed, seconds=seconds, solutions=len(solutions or ())))
+        if seconds > limit:
+            fail("time_limit", f"solve took {seconds:.3f} s, over the limit of {limit:g} s")
+        if solutions is None:
+            continue
+        answer = _as_json(solutions, fail)
+        for verdict in validate_submission(instance, Submission(solver=label, solutions=tuple(solutions))):
+            if not verdict.valid:
+                fail("validity", f"solution {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}")
+        again, _ = _solve(subject, instance, seed, fail)
+        if again is not None and _as_json(again, fail) != answer:
+            fail("determinism", "solving again after reset with the same seed gave different solutions")
+        if not stochastic and answer is not None:
+            if first_answer is None:
+                first_answer = (seed, answer)
+            elif first_answer[1] != answer:
+                fail(
+                    "determinism",
+                    f"seeds {first_answer[0]} and {seed} gave different solutions, but traits.stochastic is False",
+                )
+
+
+def _solve(subject: Solver, instance: AuctionInstance, seed: int, fail: _Fail) -> tuple[list[Solution] | None, float]:
+    """Reset and solve once; ``(None, seconds)`` when it fails the interface."""
+    start = time.perf_counter()
+    try:
+        subject.reset(seed=seed)
+        start = time.perf_counter()
+        answer: object = subject.solve(instance)
+    except Exception as error:
+        fail("interface", f"reset/solve raised {_show(error)}")
+        return None, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if not isinstance(answer, list):
+        fail("interface", f"solve must return a list of Solution, got {type(answer).__name__}")
+        return None, seconds
+    wrong = [type(item).__name__ for item in answer if not isinstance(item, Solution)]
+    if wrong:
+        fail("interface", f"solve must return a list of Solution, got items of type {', '.join(sorted(set(wrong)))}")
+        return None, seconds
+    return answer, seconds
+
+
+def _as_json(solutions: list[Solution], fail: _Fail) -> list[str] | None:
+    try:
+        return [json.dumps(solution_to_json(solution), sort_keys=True) for solution in solutions]
+    except InvalidSolution as error:
+        fail("validity", f"a solution cannot be written as JSON: {error}")
+        return None
+
+
+def _show(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
