@@ -145,6 +145,8 @@ if HAVE_CLI:
             except ArenaError as error:
                 # A broken file costs its solver the auction, not the other solvers.
                 refused.append((path.name, str(error)))
+            except Exception as error:  # whatever a file does, it must not stop the auction
+                refused.append((path.name, f"cannot read it: {type(error).__name__}: {error}"))
         try:
             result = run_auction(
                 loaded,
@@ -166,22 +168,22 @@ if HAVE_CLI:
             table.add_column(column, justify="right" if column.startswith("score") else "left")
         for row in payload["solutions"]:
             table.add_row(
-                row["solver"],
-                row["id"],
+                escape(row["solver"]),
+                escape(row["id"]),
                 row["status"],
                 row["score"] or "-",
                 "yes" if row["winner"] else "",
-                row["reason"] or "",
+                escape(row["reason"] or ""),
             )
         stdout.print(table)
         rewards = Table(title="winning solvers", title_justify="left")
         for column in ("solver", "reference score", "reward"):
             rewards.add_column(column, justify="left" if column == "solver" else "right")
         for solver, reward in payload["rewards"].items():
-            rewards.add_row(solver, payload["referenceScores"].get(solver, "0"), reward)
+            rewards.add_row(escape(solver), payload["referenceScores"].get(solver, "0"), reward)
         stdout.print(rewards)
         for entry in payload["refused"]:
-            stderr.print(f"[yellow]refused[/] {entry['solver']}: {entry['reason']}", highlight=False)
+            stderr.print(f"[yellow]refused[/] {escape(entry['solver'])}: {escape(entry['reason'])}", highlight=False)
 
     solvers_app = typer.Typer(
         name="solvers",

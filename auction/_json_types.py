@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, ValidationError
 from pydantic.alias_generators import to_camel
 
-__all__ = ["DTO_CONFIG", "LENIENT_DTO_CONFIG", "Dec", "Int", "Uint", "describe_validation_error"]
+__all__ = [
+    "DTO_CONFIG",
+    "LENIENT_DTO_CONFIG",
+    "MAX_JSON_DEPTH",
+    "Dec",
+    "Int",
+    "Uint",
+    "describe_validation_error",
+    "loads",
+]
 
 _UINT_MAX: Final = 2**256 - 1
 _DIGITS: Final = re.compile(r"^-?[0-9]+$")
@@ -101,3 +111,26 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
     more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
     message = first["msg"].removeprefix("Value error, ")
     return path, f"{message}{more}"
+
+
+MAX_JSON_DEPTH: Final = 64
+"""Instances and solutions nest a few levels deep; anything deeper is refused before parsing."""
+
+_STRING: Final = re.compile(r'"(?:\\.|[^"\\])*"')
+_BRACKET: Final = re.compile(r"[\[\]{}]")
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` that refuses pathological nesting first (deep nesting can crash the C parser).
+
+    Raises:
+        json.JSONDecodeError: The text is not JSON.
+        ValueError: The text nests deeper than :data:`MAX_JSON_DEPTH`, or holds an integer too long to read.
+    """
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text)

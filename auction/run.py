@@ -146,7 +146,13 @@ def run_auction(
     outcomes: list[SolutionOutcome] = []
     bids: list[Bid] = []
     refusals = list(refused)
+    seen: set[str] = set()
     for submission in submissions:
+        if submission.solver in seen:
+            # One submission per solver: a second would dodge the solution cap or bid in another's name.
+            refusals.append((submission.solver, "a second submission under this solver name"))
+            continue
+        seen.add(submission.solver)
         if bonds is not None and not bonds.is_allowed(submission.solver):
             refusals.append((submission.solver, "not bonded or banned"))
             continue
@@ -172,6 +178,19 @@ def run_auction(
                         status="invalid",
                         reason=error.reason,
                         message=str(error),
+                    )
+                )
+                continue
+            if score.total < 0:
+                # Possible under welfare (gas above surplus): such a settlement destroys value and cannot win.
+                outcomes.append(
+                    SolutionOutcome(
+                        solver=submission.solver,
+                        solution_id=verdict.solution_id,
+                        status="invalid",
+                        reason="negative_score",
+                        message=f"scores {score.total} under {rule.name}; a bid must not destroy value",
+                        score=score,
                     )
                 )
                 continue

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
-from auction._json_types import DTO_CONFIG, Uint, describe_validation_error
+from auction._json_types import DTO_CONFIG, Uint, describe_validation_error, loads
 from auction.errors import InvalidSolution
 from auction.instance import AuctionInstance
 from auction.solution import Fulfillment, LiquidityInteraction, Solution, Submission
@@ -147,9 +147,11 @@ def load_submission(source: str | os.PathLike[str], instance: AuctionInstance) -
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidSolution("path", f"cannot read {path}: {error}") from None
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as error:
         raise InvalidSolution("path", f"{path} is not JSON: {error.msg} at line {error.lineno}") from None
+    except (ValueError, RecursionError) as error:  # over-long integers, pathological nesting
+        raise InvalidSolution("path", f"{path} cannot be read as JSON: {error}") from None
     return submission_from_json(data, instance)
 
 

@@ -199,3 +199,30 @@ def test_every_mechanism_runs_from_the_command_line(tmp_path: Path, mechanism: s
     )
     assert result["mechanism"] == mechanism
     assert result["winners"]
+
+
+def test_a_second_submission_under_one_name_is_refused(tmp_path: Path) -> None:
+    instance_path = tmp_path / "instance.json"
+    instance_path.write_text(json.dumps(instance({("AB", 10), ("AB", 20)})))
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 10})]}))
+    second.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 20})]}))
+    result = runner.invoke(app, ["auction", str(instance_path), str(first), str(second), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert winners(payload) == {("s1", "1")}
+    assert payload["solutions"][0]["score"] == "10"
+    assert payload["refused"] == [{"solver": "s1", "reason": "a second submission under this solver name"}]
+
+
+def test_unreadable_files_and_markup_in_names_do_not_stop_the_auction(tmp_path: Path) -> None:
+    instance_path = tmp_path / "instance.json"
+    instance_path.write_text(json.dumps(instance({("AB", 10)})))
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({"solver": "[/bold]", "solutions": [solution("[/x]", {"AB": 10})]}))
+    result = runner.invoke(app, ["auction", str(instance_path), str(deep), str(odd)])
+    assert result.exit_code == 0, result.output
+    assert "[/bold]" in result.stdout
+    assert "deep.json" in result.stderr
