@@ -33,6 +33,7 @@ from arena.errors import (
     InvalidSolution,
     LiquidityError,
     ScoringError,
+    SolverLoadError,
     SolverRefused,
     UnknownAsset,
     UnknownIntentAsset,
@@ -91,6 +92,7 @@ from liquidity import (
     TokenList,
     WeightedProductPool,
 )
+from solvers import Solver, Traits, available, check_solver, load_solver, solver
 
 if TYPE_CHECKING:
     from auction.synthetic import OrderShape, generate_instance
@@ -159,6 +161,8 @@ __all__ = [
     "ScoringError",
     "Selection",
     "Solution",
+    "Solver",
+    "SolverLoadError",
     "SolverRefused",
     "StablePool",
     "Submission",
@@ -167,12 +171,15 @@ __all__ = [
     "Token",
     "TokenInfo",
     "TokenList",
+    "Traits",
     "UnknownAsset",
     "UnknownIntentAsset",
     "UnsupportedPair",
     "Verdict",
     "WeightedProductPool",
     "__version__",
+    "available",
+    "check_solver",
     "compute_rewards",
     "dump_instance",
     "dump_submission",
@@ -183,9 +190,11 @@ __all__ = [
     "instance_from_json",
     "instance_to_json",
     "load_instance",
+    "load_solver",
     "load_submission",
     "run_auction",
     "sign",
+    "solver",
     "using_tokens",
     "validate",
     "verify",

@@ -114,8 +114,8 @@ if HAVE_CLI:
         else:
             stdout.print(table)
         stdout.print(
-            "Solvers, auctions and tournaments arrive in the next releases; "
-            "see the README for the Python API and the `arena info` command."
+            "Next: `arena solve INSTANCE.json --solver baseline -o sol.json`, then "
+            "`arena auction INSTANCE.json sol.json`; `arena solvers list` shows every solver."
         )
 
     @app.command()

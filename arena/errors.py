@@ -18,7 +18,8 @@ say how to fix it (``.reason``)::
     │   ├── InvalidSignature      a signature that is malformed or does not recover
     │   └── IntentRejected        the IntentBook refuses; .code is duplicate, expired, nonce_reused, bad_uid, ...
     ├── ScoringError              a valid solution that cannot be scored (.reason); the solution is discarded
-    └── SolverRefused             a solver that is unbonded or banned may not bid
+    ├── SolverRefused             a solver that is unbonded or banned may not bid
+    └── SolverLoadError           a solver name that is unknown, disabled, or whose plugin is broken
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from liquidity.errors import (
     UnknownAsset,
     UnsupportedPair,
 )
+from solvers.registry import SolverLoadError
 
 __all__ = [
     "ArenaError",
@@ -50,6 +52,7 @@ __all__ = [
     "InvalidSolution",
     "LiquidityError",
     "ScoringError",
+    "SolverLoadError",
     "SolverRefused",
     "UnknownAsset",
     "UnknownIntentAsset",

@@ -23,7 +23,7 @@ class Fulfillment:
     Attributes:
         order: The intent's uid.
         executed_amount: For a sell intent, the sell amount executed (fee excluded); for a buy intent, the buy
-            amount executed. Ignored for a bundle, which executes every leg whole.
+            amount executed. For a bundle, which executes every leg whole, it must be 0.
         fee: Network fee in the sell token, taken from the user on top of the executed amount. Required for
             ``limit`` intents, absent (``None``) for ``market`` intents, as in CoW's rules.
     """

@@ -42,7 +42,7 @@ class LiquidityGraph(Mapping[str, Liquidity]):
         ['bc']
     """
 
-    __slots__ = ("_graph", "_liquidity")
+    __slots__ = ("_graph", "_hubs", "_liquidity")
 
     def __init__(self, liquidity: Iterable[Liquidity], *, _graph: nx.MultiDiGraph[AssetId] | None = None) -> None:
         table: dict[str, Liquidity] = {}
@@ -59,6 +59,7 @@ class LiquidityGraph(Mapping[str, Liquidity]):
                     _graph.add_edge(u, v, key=item.id, kind=item.kind)
             nx.freeze(_graph)
         self._graph = _graph
+        self._hubs: dict[int, frozenset[AssetId]] = {}
 
     # Mapping protocol: id -> liquidity.
     def __getitem__(self, liquidity_id: str) -> Liquidity:
@@ -101,8 +102,11 @@ class LiquidityGraph(Mapping[str, Liquidity]):
     def hubs(self, *, per_chain: int = 5) -> frozenset[AssetId]:
         """The best-connected assets of each chain (by number of liquidity sources), plus every bridged asset.
 
-        These are the natural intermediate tokens of a route, like CoW's base tokens.
+        These are the natural intermediate tokens of a route, like CoW's base tokens. Computed once per graph.
         """
+        cached = self._hubs.get(per_chain)
+        if cached is not None:
+            return cached
         degree: Counter[AssetId] = Counter()
         for item in self._liquidity.values():
             degree.update(item.tokens)
@@ -111,7 +115,8 @@ class LiquidityGraph(Mapping[str, Liquidity]):
             by_chain[chain_of(asset)].append(asset)
         chosen = {asset for assets in by_chain.values() for asset in assets[:per_chain]}
         chosen.update(token for bridge in self.bridges for token in bridge.tokens)
-        return frozenset(chosen)
+        self._hubs[per_chain] = frozenset(chosen)
+        return self._hubs[per_chain]
 
     def paths(
         self,
