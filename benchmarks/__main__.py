@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from benchmarks import auction, foundation
+from benchmarks import auction, foundation, solvers
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     args = parser.parse_args()
-    figures = {**foundation.run(), **auction.run()}
+    figures = {**foundation.run(), **auction.run(), **solvers.run()}
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

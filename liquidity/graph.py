@@ -141,11 +141,21 @@ class LiquidityGraph(Mapping[str, Liquidity]):
         if sell == buy:
             return [(sell,)]
         allowed = set(self.hubs() if via is None else via) | {sell, buy}
-        view = nx.subgraph_view(self._graph, filter_node=allowed.__contains__)
-        found = sorted(
-            {tuple(path) for path in nx.all_simple_paths(view, sell, buy, cutoff=max_hops)},
-            key=lambda path: (len(path), path),
-        )
+        successors = self._graph.succ  # one key per neighbour, however many parallel pools
+        found: list[tuple[AssetId, ...]] = []
+        path = [sell]
+
+        def extend(node: AssetId) -> None:
+            for following in successors[node]:
+                if following == buy:
+                    found.append((*path, buy))
+                elif len(path) < max_hops and following in allowed and following not in path:
+                    path.append(following)
+                    extend(following)
+                    path.pop()
+
+        extend(sell)
+        found.sort(key=lambda candidate: (len(candidate), candidate))
         return list(islice(found, limit))
 
     def quote(self, path: Iterable[AssetId], amount_in: int) -> Route | None:
