@@ -4,7 +4,8 @@ A :class:`Solver` receives an :class:`auction.AuctionInstance` and proposes solu
 declare what it needs, and the :func:`solver` decorator makes one from a plain function. Solvers register
 under the entry-point group ``arena.solvers`` (the built-ins ``baseline``, ``split`` and ``batch`` too):
 :func:`discover` lists them, :func:`available` names the ones that load, and :func:`load_solver` returns a
-fresh instance. :func:`check_solver` is the conformance kit plugin authors run in their own CI.
+fresh instance. :func:`check_solver` is the conformance kit plugin authors run in their own CI, and
+:func:`route_solution` turns a quoted route into a valid solution.
 
 Importing this package is light: no built-in solver (and so no OR-Tools) is imported until it is loaded.
 
@@ -19,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+from solvers._settle import route_solution
 from solvers.base import Solver, Traits, solver
 from solvers.registry import SolverEntry, SolverLoadError, available, discover, load_solver
 from solvers.testing import ConformanceError, ConformanceReport, check_solver
@@ -34,5 +36,6 @@ __all__ = [
     "check_solver",
     "discover",
     "load_solver",
+    "route_solution",
     "solver",
 ]

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 from auction.instance import AuctionInstance
@@ -38,6 +39,7 @@ from auction.validation import SETTLEMENT_GAS_OVERHEAD, TRADE_GAS
 from intents import BundleIntent, Intent, SwapIntent
 from liquidity.assets import AssetId, ChainId, chain_of
 from liquidity.bridge import Bridge
+from liquidity.graph import Route
 
 __all__ = [
     "NATIVE_UNIT",
@@ -49,6 +51,7 @@ __all__ = [
     "gas_by_chain",
     "merge_solutions",
     "network_fee",
+    "route_solution",
     "single_solution",
     "surplus_native",
 ]
@@ -355,3 +358,42 @@ def merge_solutions(instance: AuctionInstance, solutions: Sequence[Solution], *,
         ):
             return None
     return Solution(id=solution_id, prices=book.prices, trades=trades, interactions=interactions, gas=sum(gas.values()))
+
+
+def route_solution(intent: Intent, route: Route, *, solution_id: str | None = None) -> Solution | None:
+    """The solution that fills a sell intent whole along one quoted route (``LiquidityGraph.best_routes``).
+
+    The route must sell exactly ``intent.sell_amount``. ``limit`` intents get a zero fee (a solver that
+    charges for gas uses :func:`network_fee` and :func:`single_solution`). Returns ``None`` for buy intents
+    and bundles, and when the route does not sell the intent's amount or misses its limit.
+
+    Examples:
+        >>> from auction import generate_instance
+        >>> instance = generate_instance(7, orders=5)
+        >>> intent = instance.intents[0]
+        >>> route = instance.liquidity.best_routes(intent.sell, intent.buy, intent.sell_amount)[0]
+        >>> solution = route_solution(intent, route)
+        >>> solution is None or solution.trades[0].order == intent.uid
+        True
+    """
+    if not isinstance(intent, SwapIntent) or len(route.assets) < 2:
+        return None
+    if (route.assets[0], route.assets[-1]) != (intent.sell, intent.buy):
+        return None
+    hops = [
+        Hop(liquidity=lid, token_in=a, token_out=b, amount_in=amount_in, amount_out=amount_out)
+        for lid, (a, b), (amount_in, amount_out) in zip(
+            route.liquidity, pairwise(route.assets), pairwise(route.amounts), strict=True
+        )
+    ]
+    if intent.kind != "sell" or route.amount_in != intent.sell_amount:
+        return None
+    fee = 0 if intent.order_class == "limit" else None
+    return single_solution(
+        intent,
+        [hops],
+        executed_amount=intent.sell_amount,
+        fee=fee,
+        solution_id=solution_id or intent.uid,
+        gas=route.gas,
+    )
