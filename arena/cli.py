@@ -289,7 +289,6 @@ if HAVE_CLI:
         ] = None,
     ) -> None:
         """Run one solver on an instance; write {"solver": NAME, "solutions": [...]}, ready for `arena auction`."""
-        import dataclasses
         import time
 
         from auction.solution import Submission
@@ -301,8 +300,7 @@ if HAVE_CLI:
         loaded = _load(instance)
         chosen = _load_solver(solver_name)
         if time_limit is not None:
-            # Solvers read self.traits.time_limit_s to bound their search; this instance gets the new limit.
-            vars(chosen)["traits"] = dataclasses.replace(chosen.traits, time_limit_s=time_limit)
+            chosen.limit_time(time_limit)
         limit = chosen.traits.time_limit_s
         start = time.perf_counter()
         try:

@@ -23,7 +23,7 @@ import abc
 import inspect
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from auction.instance import AuctionInstance
@@ -62,7 +62,8 @@ class Solver(abc.ABC):
     """
 
     name: ClassVar[str]
-    traits: ClassVar[Traits] = Traits()
+    traits: Traits = Traits()
+    """Declared on the class; :meth:`limit_time` gives one instance its own time limit."""
 
     def __init__(self) -> None:
         self.seed = 0
@@ -74,6 +75,10 @@ class Solver(abc.ABC):
         self.seed = seed
         self.rng = random.Random(seed)
         self.notes = []
+
+    def limit_time(self, seconds: float) -> None:
+        """Give this solver instance its own time limit (the runner's or the command line's)."""
+        self.traits = replace(self.traits, time_limit_s=seconds)
 
     def note(self, reason: str) -> None:
         """Record why something was not proposed (no route, an unsupported liquidity kind, ...)."""

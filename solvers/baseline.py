@@ -286,7 +286,7 @@ class BaselineSolver(Solver):
     """
 
     name: ClassVar[str] = "baseline"
-    traits: ClassVar[Traits] = Traits(
+    traits = Traits(
         stochastic=False,
         time_limit_s=10.0,
         uses=frozenset(),
@@ -309,7 +309,9 @@ class BaselineSolver(Solver):
 
     def solve(self, instance: AuctionInstance) -> list[Solution]:
         """Route every intent alone, then pack the fills into at most ``max_solutions`` valid batches."""
-        stop_at = time.monotonic() + self.traits.time_limit_s - self.safety_margin_s
+        # Keep a margin, but never more than a tenth of a short time limit.
+        margin = min(self.safety_margin_s, 0.1 * self.traits.time_limit_s)
+        stop_at = time.monotonic() + self.traits.time_limit_s - margin
         now = int(instance.deadline.timestamp()) if instance.deadline is not None else 0
         router = _Router(instance, self.max_hops, now)
         fills: list[_Fill] = []

@@ -490,7 +490,7 @@ class BatchSolver(Solver):
     """
 
     name: ClassVar[str] = "batch"
-    traits: ClassVar[Traits] = Traits(
+    traits = Traits(
         stochastic=False,
         time_limit_s=10.0,
         uses=frozenset({"ortools"}),
@@ -500,13 +500,14 @@ class BatchSolver(Solver):
 
     def __init__(self, *, time_limit_s: float | None = None, use_split: bool = True) -> None:
         super().__init__()
-        self.time_limit_s = time_limit_s if time_limit_s is not None else self.traits.time_limit_s
+        if time_limit_s is not None:
+            self.limit_time(time_limit_s)
         self.use_split = use_split
 
     def solve(self, instance: AuctionInstance) -> list[Solution]:
         """Propose up to three valid solutions, best CIP-38 score first."""
         started = time.monotonic()
-        deadline = started + 0.8 * self.time_limit_s
+        deadline = started + 0.8 * self.traits.time_limit_s
         now = int(instance.deadline.timestamp()) if instance.deadline is not None else 0
         live = [intent for intent in instance.intents if intent.valid_to >= now]
         if not live:
@@ -656,11 +657,11 @@ class BatchSolver(Solver):
         except ImportError:
             self.note(f"{label} is not importable; batch bids without its solutions")
             return []
-        budget = max(0.2, share * self.time_limit_s)
+        budget = max(0.2, share * self.traits.time_limit_s)
         try:
             base: type[Solver] = getattr(module, class_name)
-            timed = type(base.__name__, (base,), {"traits": replace(base.traits, time_limit_s=budget)})
-            rival = timed()
+            rival = base()
+            rival.limit_time(budget)
             rival.reset(seed=self.seed)
             proposed = rival.solve(instance)
         except Exception as error:  # a broken rival must not break batch

@@ -182,6 +182,10 @@ def _load(entry: SolverEntry, entry_point: EntryPoint) -> tuple[SolverEntry, Sol
             return _broken(entry, f"{entry.target} is a class but not a solvers.Solver subclass")
         if inspect.isabstract(target):
             return _broken(entry, f"{entry.target} is abstract; implement solve(instance)")
+        try:
+            target()  # a class whose __init__ fails is broken, not "ok"
+        except (Exception, SystemExit) as error:
+            return _broken(entry, f"{entry.target}() failed: {_describe(error)}")
         name, traits = getattr(target, "name", None), getattr(target, "traits", None)
         factory: SolverFactory = target
     elif callable(target):
@@ -248,7 +252,7 @@ def load_solver(name: str) -> Solver:
         names = sorted({entry.name for entry, _ in scanned if entry.status == "not loaded"})
         listing = ", ".join(names) if names else "none"
         raise SolverLoadError(
-            f"no solver named {name!r}; available: {listing} (install a plugin that registers it under the "
+            f"no solver named {name!r}; registered: {listing} (install a plugin that registers it under the "
             f"{ENTRY_POINT_GROUP!r} entry-point group; `arena solvers list` shows every one)"
         )
     entry, entry_point = chosen
@@ -262,7 +266,7 @@ def load_solver(name: str) -> Solver:
         raise SolverLoadError(f"solver {name!r} from {entry.origin} is broken: {entry.error}")
     try:
         made = factory()
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise SolverLoadError(f"solver {name!r} from {entry.origin} cannot be created: {_describe(error)}") from error
     if not isinstance(made, Solver):  # a factory may answer differently on a second call
         raise SolverLoadError(f"solver {name!r} from {entry.origin}: {entry.target}() did not return a Solver")

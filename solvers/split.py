@@ -41,7 +41,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Final
 
@@ -69,8 +69,10 @@ _MIN_GAIN: Final = 1e-5
 """The LP runs only when the bound on its gain over the best single path exceeds this share (0.1 bp)."""
 _EXTRA_LEG_GAS: Final = 60_000
 """Gas of one more swap, for deciding whether a split could pay for itself."""
-_TIME_SHARE: Final = 0.8
+_TIME_SHARE: Final = 0.6
 """Share of ``traits.time_limit_s`` spent routing; what is done by then is proposed."""
+_BASELINE_SHARE: Final = 0.25
+"""Share of ``traits.time_limit_s`` given to the baseline packing that split also bids."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,11 @@ class SplitSolver(Solver):
         description="per-intent optimal splits over parallel pools and paths (GLOP tangent-cut LP)",
     )
 
+    def __init__(self, *, bid_baseline: bool = True) -> None:
+        """Create the solver; ``bid_baseline=False`` bids only its own split routes (for studying them)."""
+        super().__init__()
+        self.bid_baseline = bid_baseline
+
     def solve(self, instance: AuctionInstance) -> list[Solution]:
         """Route each swap intent on its own, then pack the fills into at most three solutions."""
         deadline = time.perf_counter() + _TIME_SHARE * self.traits.time_limit_s
@@ -128,9 +135,35 @@ class SplitSolver(Solver):
                 self.note(f"{intent.uid[:10]}…: {reason}")
             else:
                 fills.append(fill)
-        if not fills:
-            return []
-        return _pack(instance, fills)
+        own = _pack(instance, fills) if fills else []
+        return self._best_with_baseline(instance, own) if self.bid_baseline else own
+
+    def _best_with_baseline(self, instance: AuctionInstance, own: list[Solution]) -> list[Solution]:
+        """The three best of this solver's packings and CoW's baseline packing, by the auction's own score.
+
+        Splitting makes each route at least as good as the best single path, but packing fills into three
+        solutions with uniform prices can leave some out; bidding the baseline's packing too means a split
+        bid never scores below the baseline's.
+        """
+        from auction.scoring import Cip38, ScoringError
+        from auction.validation import validate
+        from solvers.baseline import BaselineSolver
+
+        baseline = BaselineSolver()
+        baseline.limit_time(_BASELINE_SHARE * self.traits.time_limit_s)
+        baseline.reset(seed=self.seed)
+        scored: list[tuple[int, int, Solution]] = []
+        for rank, solution in enumerate([*own, *(replace(s, id=f"baseline-{s.id}") for s in baseline.solve(instance))]):
+            verdict = validate(instance, solution)
+            if not verdict.valid:
+                continue
+            try:
+                score = Cip38().score(instance, verdict).total
+            except ScoringError:
+                continue
+            scored.append((score, rank, solution))
+        scored.sort(key=lambda entry: (-entry[0], entry[1]))
+        return [solution for _, _, solution in scored[:3]]
 
 
 class _Context:

@@ -181,7 +181,7 @@ def test_check_fails_with_the_failures_on_stderr() -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("nope", "no solver named 'nope'; available: crashing, direct, flaky"),
+        ("nope", "no solver named 'nope'; registered: crashing, direct, flaky"),
         ("wrong", "'wrong' from test-plugins is broken"),
         ("ghost", "ModuleNotFoundError"),
     ],

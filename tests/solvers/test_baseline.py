@@ -189,12 +189,14 @@ def test_notes_explain_skipped_intents() -> None:
 
 def test_stops_before_the_time_limit() -> None:
     class Hurried(BaselineSolver):
-        traits = Traits(time_limit_s=0.5)
+        traits = Traits(time_limit_s=0.01)
 
     solver = Hurried()
     solver.reset(seed=0)
-    assert solver.solve(auction.generate_instance(1, orders=5)) == []
-    assert any("stopped at intent 0" in note for note in solver.notes)
+    instance = auction.generate_instance(1, orders=300)
+    solutions = solver.solve(instance)
+    assert any("stopped at intent" in note for note in solver.notes)
+    assert all(auction.validate(instance, solution).valid for solution in solutions)
 
 
 # ------------------------------------------------------------------------------------------- merging

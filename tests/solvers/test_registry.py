@@ -193,7 +193,7 @@ def test_disable_named_solvers(register: Register, monkeypatch: pytest.MonkeyPat
 
 def test_unknown_name_lists_the_available_ones(register: Register) -> None:
     register(("good", f"{HERE}:Good"), ("decorated", f"{HERE}:decorated"))
-    with pytest.raises(SolverLoadError, match=r"no solver named 'nope'; available: decorated, good"):
+    with pytest.raises(SolverLoadError, match=r"no solver named 'nope'; registered: decorated, good"):
         load_solver("nope")
 
 
@@ -207,7 +207,7 @@ def test_broken_plugin_says_why(register: Register) -> None:
 
 def test_no_plugins_at_all(register: Register) -> None:
     assert discover() == ()
-    with pytest.raises(SolverLoadError, match="available: none"):
+    with pytest.raises(SolverLoadError, match="registered: none"):
         load_solver("baseline")
 
 

@@ -131,7 +131,7 @@ def test_never_below_the_best_single_path(seed: int) -> None:
     # For a sell intent, a split's fee is never lower than the single path's (more swaps, more gas), so the
     # executed amount may be smaller; the best single path for that smaller amount gives even less.
     instance = generate_instance(seed, orders=12)
-    solver = SplitSolver()
+    solver = SplitSolver(bid_baseline=False)
     solver.reset(seed=0)
     graph = instance.liquidity
     checked = 0
@@ -172,7 +172,7 @@ def test_split_over_paths_never_below_the_best_single_path(seed: int) -> None:
         intents=(intent,),
         liquidity=LiquidityGraph(pools),
     )
-    solver = SplitSolver()
+    solver = SplitSolver(bid_baseline=False)
     solver.reset(seed=0)
     (solution,) = solver.solve(instance)
     verdict = validate(instance, solution)
@@ -240,3 +240,21 @@ def test_stops_at_the_time_limit() -> None:
     solver.reset(seed=0)
     assert solver.solve(generate_instance(2, orders=10)) == []
     assert any("time limit" in note for note in solver.notes)
+
+
+def test_split_bids_never_score_below_the_baseline() -> None:
+    from auction.scoring import Cip38
+    from solvers.baseline import BaselineSolver
+
+    for seed in (0, 12, 24):
+        instance = generate_instance(seed, orders=30)
+        best = {}
+        for solver in (SplitSolver(), BaselineSolver()):
+            solver.reset(seed=0)
+            scores = [
+                Cip38().score(instance, verdict).total
+                for solution in solver.solve(instance)
+                if (verdict := validate(instance, solution)).valid
+            ]
+            best[solver.name] = max(scores, default=0)
+        assert best["split"] >= best["baseline"], (seed, best)
