@@ -97,6 +97,7 @@ from solvers import Solver, Traits, available, check_solver, load_solver, solver
 if TYPE_CHECKING:
     from auction.synthetic import OrderShape, generate_instance
     from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
+    from tournament.market import AuctionOutcome, Market
 
 _LAZY = {
     "MarketShape": "liquidity.synthetic",
@@ -104,6 +105,8 @@ _LAZY = {
     "generate_market": "liquidity.synthetic",
     "OrderShape": "auction.synthetic",
     "generate_instance": "auction.synthetic",
+    "Market": "tournament.market",
+    "AuctionOutcome": "tournament.market",
 }
 
 
@@ -125,6 +128,7 @@ __all__ = [
     "ArenaError",
     "AssetId",
     "AuctionInstance",
+    "AuctionOutcome",
     "AuctionResult",
     "Bid",
     "BondRegistry",
@@ -154,6 +158,7 @@ __all__ = [
     "LiquidityError",
     "LiquidityGraph",
     "LiquidityInteraction",
+    "Market",
     "MarketShape",
     "OrderShape",
     "Route",

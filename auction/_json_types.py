@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, ConfigDict, PlainSerializer, ValidationError
@@ -19,6 +22,7 @@ __all__ = [
     "Uint",
     "describe_validation_error",
     "loads",
+    "read_json_file",
 ]
 
 _UINT_MAX: Final = 2**256 - 1
@@ -134,3 +138,20 @@ def loads(text: str) -> Any:
         if deepest > MAX_JSON_DEPTH:
             raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return json.loads(text)
+
+
+def read_json_file(source: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Any:
+    """Read and parse a JSON file; every way it can fail becomes ``error("path", message)``."""
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("path", f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error("path", f"cannot read {path}: {problem}") from None
+    try:
+        return loads(text)
+    except json.JSONDecodeError as problem:
+        raise error("path", f"{path} is not JSON: {problem.msg} at line {problem.lineno}") from None
+    except (ValueError, RecursionError) as problem:  # over-long integers, pathological nesting
+        raise error("path", f"{path} cannot be read as JSON: {problem}") from None

@@ -29,7 +29,15 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, Discriminator, Field, PlainSerializer, Tag, ValidationError
 from pydantic.alias_generators import to_camel
 
-from auction._json_types import DTO_CONFIG, LENIENT_DTO_CONFIG, Dec, Int, Uint, describe_validation_error, loads
+from auction._json_types import (
+    DTO_CONFIG,
+    LENIENT_DTO_CONFIG,
+    Dec,
+    Int,
+    Uint,
+    describe_validation_error,
+    read_json_file,
+)
 from auction.errors import InvalidInstance
 from auction.instance import AuctionInstance, TokenInfo
 from intents import BundleIntent, BundleLeg, Intent, SwapIntent
@@ -344,20 +352,7 @@ def load_instance(source: str | os.PathLike[str]) -> AuctionInstance:
         >>> instance == generate_instance(5, orders=3)
         True
     """
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInstance("path", f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInstance("path", f"cannot read {path}: {error}") from None
-    try:
-        data = loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInstance("path", f"{path} is not JSON: {error.msg} at line {error.lineno}") from None
-    except (ValueError, RecursionError) as error:  # over-long integers, pathological nesting
-        raise InvalidInstance("path", f"{path} cannot be read as JSON: {error}") from None
-    return instance_from_json(data)
+    return instance_from_json(read_json_file(source, InvalidInstance))
 
 
 def instance_from_json(data: Any) -> AuctionInstance:

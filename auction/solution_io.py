@@ -35,7 +35,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
-from auction._json_types import DTO_CONFIG, Uint, describe_validation_error, loads
+from auction._json_types import DTO_CONFIG, Uint, describe_validation_error, read_json_file
 from auction.errors import InvalidSolution
 from auction.instance import AuctionInstance
 from auction.solution import Fulfillment, LiquidityInteraction, Solution, Submission
@@ -139,20 +139,7 @@ def load_submission(source: str | os.PathLike[str], instance: AuctionInstance) -
     Raises:
         InvalidSolution: The file is missing, not JSON, or not a valid submission; ``field`` is the JSON path.
     """
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidSolution("path", f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidSolution("path", f"cannot read {path}: {error}") from None
-    try:
-        data = loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidSolution("path", f"{path} is not JSON: {error.msg} at line {error.lineno}") from None
-    except (ValueError, RecursionError) as error:  # over-long integers, pathological nesting
-        raise InvalidSolution("path", f"{path} cannot be read as JSON: {error}") from None
-    return submission_from_json(data, instance)
+    return submission_from_json(read_json_file(source, InvalidSolution), instance)
 
 
 def submission_from_json(data: Any, instance: AuctionInstance) -> Submission:

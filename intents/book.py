@@ -154,6 +154,22 @@ class IntentBook:
         self._entries[uid] = _Entry(intent, fills=((0, 0),) * _legs(intent))
         return uid
 
+    def admit(self, intent: Intent) -> str:
+        """Add an intent that another venue already verified (e.g. one loaded from an auction file).
+
+        CoW orders carry uids hashed under CoW's own EIP-712 domain and have no nonces, so :meth:`submit`
+        would refuse them; their order book checked them before they entered the auction. ``admit`` registers
+        an intent as it is, open, without the uid, signature, expiry or nonce checks (an intent past its
+        ``valid_to`` reads as expired).
+
+        Raises:
+            IntentRejected: ``duplicate``.
+        """
+        if intent.uid in self._entries:
+            raise IntentRejected("duplicate", intent.uid, "it is already in the book; admit each intent once")
+        self._entries[intent.uid] = _Entry(intent, fills=((0, 0),) * _legs(intent))
+        return intent.uid
+
     def _check_signature(self, intent: Intent) -> None:
         if intent.signature == "0x":
             if self._require_signatures:

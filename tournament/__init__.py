@@ -1,6 +1,12 @@
-"""Many rounds: scenarios of an evolving market, an isolated runner, the results store and leaderboards.
+"""Many rounds: the live market now; scenarios, an isolated runner, a results store and leaderboards next.
 
-Not built yet; see the project's issues ("Step 4 of 5").
+:class:`Market` is how a trader or integrator uses the framework from Python: it holds a liquidity graph
+and an intent book, takes intents, runs auctions with named solvers, settles the winners (pool states move,
+intents fill) and keeps a clock.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from tournament.market import GENESIS, SCENARIOS, AuctionOutcome, Market
+
+__all__ = ["GENESIS", "SCENARIOS", "AuctionOutcome", "Market"]
