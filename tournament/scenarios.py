@@ -1,0 +1,436 @@
+"""Tournament scenarios: a seeded market that evolves block by block, and replays of instance files.
+
+A :class:`Scenario` has a versioned id (``three-chains-v1``; a changed scenario gets a new id) and, with a
+seed, fixes everything that happens in it. Per block, :class:`EvolvingMarket` draws from that block's own
+random stream (see :func:`block_seed`, so block ``k`` does not depend on how much earlier blocks drew):
+
+1. **Shock** (probability ``shock_probability``): one token symbol other than ``WETH`` (the numeraire of
+   reference prices) is picked uniformly and its price moves by ``f = exp(N(0, shock_size))`` on every
+   chain. Shocks accumulate: each symbol carries the product of its factors.
+2. **Congestion** (per chain, probability ``congestion_probability``): for that block only, the chain's
+   ``gas_price`` is multiplied by ``congestion_gas_multiplier`` and its ``block_gas_limit`` by
+   ``congestion_block_fraction`` (at least 1 gas). The next block reverts to the base chain.
+3. **Arrivals**: ``Poisson(arrival_rate)`` new intents, drawn with :class:`~auction.synthetic.OrderShape`
+   (log-normal values, sell/buy, limit slack, partial/fill-or-kill, cross-chain and two-leg bundles) at the
+   *shocked* reference prices, each valid for ``intent_lifetime_blocks`` blocks: an intent submitted at
+   block ``b`` is open in the auctions of blocks ``b .. b + lifetime - 1`` and expires when the clock reaches
+   block ``b + lifetime`` (``valid_to = now + lifetime * block_seconds - 1``). Unfilled intents stay in the
+   market's book until then.
+
+Arbitrage re-pricing rule (applied when the block's instance is built): every constant-product pool with
+tokens ``(a, b)`` and reserves ``(x, y)`` is moved so that its price of ``a`` in ``b`` (``y / x``) is
+multiplied by ``r = f(a) / f(b)``: ``x' = round(x / sqrt(r))``, ``y' = round(y * sqrt(r))``, which keeps
+``k = x * y`` up to rounding (as an arbitrageur trading the pool to the new price would, fees aside).
+Weighted, stable and concentrated pools, limit orders and bridges are left as they are (their solvers see
+the stale price: an arbitrage opportunity, as on chain). Token reference prices are multiplied by ``f``.
+
+:class:`~tournament.market.Market` has no public way to replace its pools or chains, so the shock and
+congestion state lives here: :meth:`EvolvingMarket.instance` is ``market.instance()`` with the re-priced
+pools, reference prices and congested chains put in by :func:`dataclasses.replace`. Settlements still move
+the market's own pools (and so every later instance), but the market settles on its un-shocked pools.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+
+from auction.errors import InvalidInstance
+from auction.instance import AuctionInstance, TokenInfo
+from auction.synthetic import OrderShape
+from intents import BundleIntent, BundleLeg, Intent, SwapIntent
+from liquidity.assets import AssetId, Chain, ChainId, chain_of
+from liquidity.constant_product import ConstantProductPool
+from liquidity.errors import InvalidInput
+from liquidity.synthetic import MarketShape, generate_market
+from tournament.market import Market
+
+__all__ = [
+    "SCENARIOS",
+    "BlockEvents",
+    "EvolvingMarket",
+    "Scenario",
+    "block_seed",
+    "evolve",
+    "get_scenario",
+    "replay",
+]
+
+_STREAM: Final = 0x5CE7A210
+"""Mixed into the entropy of block streams, so they never collide with the market's own seed sequence."""
+
+_HUBS: Final = frozenset({"WETH", "USDC", "USDT", "DAI", "WBTC"})
+_NUMERAIRE: Final = "WETH"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """A versioned, seedable description of how a market evolves.
+
+    Attributes:
+        id: Versioned id, e.g. ``three-chains-v1``; a changed scenario gets a new id.
+        market: The shape of the generated market (chains, tokens, pools).
+        arrival_rate: Mean number of new intents per block (Poisson).
+        order_shape: Shares and sizes of the new intents.
+        shock_probability: Chance of a price shock per block.
+        shock_size: Standard deviation of the natural log of a shock's price factor.
+        congestion_probability: Chance, per chain and block, of a congestion spike.
+        congestion_gas_multiplier: Factor on a congested chain's gas price (at least 1).
+        congestion_block_fraction: Factor on a congested chain's block gas limit (in ``(0, 1]``).
+        intent_lifetime_blocks: Blocks an intent stays open before it expires (at least 1).
+    """
+
+    id: str
+    market: MarketShape = field(default_factory=MarketShape)
+    arrival_rate: float = 8.0
+    order_shape: OrderShape = field(default_factory=OrderShape)
+    shock_probability: float = 0.05
+    shock_size: float = 0.05
+    congestion_probability: float = 0.05
+    congestion_gas_multiplier: float = 5.0
+    congestion_block_fraction: float = 0.5
+    intent_lifetime_blocks: int = 5
+
+    def __post_init__(self) -> None:
+        checks = {
+            "arrival_rate": self.arrival_rate >= 0,
+            "shock_probability": 0 <= self.shock_probability <= 1,
+            "shock_size": self.shock_size >= 0,
+            "congestion_probability": 0 <= self.congestion_probability <= 1,
+            "congestion_gas_multiplier": self.congestion_gas_multiplier >= 1,
+            "congestion_block_fraction": 0 < self.congestion_block_fraction <= 1,
+            "intent_lifetime_blocks": self.intent_lifetime_blocks >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise InvalidInput(f"scenario.{name}", f"out of range: {getattr(self, name)!r}")
+
+
+SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
+    {
+        "three-chains-v1": Scenario(id="three-chains-v1", market=MarketShape(chains=("ethereum", "arbitrum", "base"))),
+    }
+)
+"""Scenarios by versioned id."""
+
+
+def get_scenario(scenario_id: str) -> Scenario:
+    """The scenario with this id.
+
+    Raises:
+        InvalidInput: An unknown id (``field`` ``"scenario"``).
+
+    Examples:
+        >>> get_scenario("three-chains-v1").intent_lifetime_blocks
+        5
+    """
+    scenario = SCENARIOS.get(scenario_id)
+    if scenario is None:
+        raise InvalidInput("scenario", f"unknown scenario {scenario_id!r}; known: {', '.join(SCENARIOS)}")
+    return scenario
+
+
+def block_seed(seed: int, block: int) -> np.random.SeedSequence:
+    """The random stream of one block: ``SeedSequence((seed, _STREAM)).spawn(block + 1)[block]``, in O(1).
+
+    Examples:
+        >>> root = np.random.SeedSequence((3, _STREAM))
+        >>> block_seed(3, 4).generate_state(2).tolist() == root.spawn(5)[4].generate_state(2).tolist()
+        True
+    """
+    return np.random.SeedSequence((seed, _STREAM), spawn_key=(block,))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockEvents:
+    """What happened in one block of an evolving market.
+
+    Attributes:
+        block: The market's block the events belong to (the auction's block).
+        submitted: Uids of the intents that arrived, in submission order.
+        shock: ``(symbol, factor)`` of this block's price shock, or ``None``.
+        congested: Chains congested in this block.
+        expired: Uids of intents that expired when the clock moved on after this block.
+        instance: The auction instance of this block (shocked pools, congested chains).
+    """
+
+    block: int
+    submitted: tuple[str, ...]
+    shock: tuple[str, float] | None
+    congested: tuple[ChainId, ...]
+    expired: tuple[str, ...]
+    instance: AuctionInstance = field(compare=False, repr=False)
+
+
+class EvolvingMarket:
+    """Drives a :class:`~tournament.market.Market` through a scenario, one block per :meth:`step`.
+
+    Args:
+        scenario: A :class:`Scenario` or a scenario id.
+        seed: Non-negative integer; the same scenario, seed and block count give the same events.
+
+    Examples:
+        >>> evolving = EvolvingMarket("three-chains-v1", seed=1)
+        >>> market = evolving.new_market()
+        >>> events = evolving.step(market)
+        >>> events.block, market.block, len(events.instance.intents) == len(events.submitted)
+        (0, 1, True)
+    """
+
+    def __init__(self, scenario: Scenario | str, *, seed: int) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise InvalidInput("seed", f"must be a non-negative integer, got {seed!r}")
+        self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
+        self.seed = seed
+        self._factors: dict[str, float] = {}
+        self._congested: tuple[ChainId, ...] = ()
+
+    @property
+    def factors(self) -> Mapping[str, float]:
+        """Cumulative price factor per shocked token symbol."""
+        return MappingProxyType(dict(self._factors))
+
+    def new_market(self) -> Market:
+        """The scenario's market at block 0 (the same market as ``Market.generate`` for a registered shape)."""
+        synthetic = generate_market(self.seed, self.scenario.market)
+        tokens = {
+            asset: TokenInfo(
+                token=synthetic.tokens[asset],
+                reference_price=price,
+                trusted=synthetic.tokens[asset].symbol in _HUBS,
+            )
+            for asset, price in synthetic.reference_prices.items()
+        }
+        return Market(
+            chains=synthetic.chains,
+            tokens=tokens,
+            liquidity=synthetic.liquidity,
+            name=f"{self.scenario.id}-{self.seed}",
+        )
+
+    def begin(self, market: Market) -> BlockEvents:
+        """Draw this block's shock, congestion and arrivals, submit the arrivals; do not move the clock.
+
+        Use it before ``market.run_auction(...)`` (which advances the clock itself); :meth:`step` is
+        ``begin`` followed by ``market.advance(1)``.
+        """
+        scenario = self.scenario
+        rng = np.random.default_rng(block_seed(self.seed, market.block))
+        shock: tuple[str, float] | None = None
+        symbols = sorted({info.token.symbol or "" for info in market.token_info.values()} - {_NUMERAIRE, ""})
+        if rng.random() < scenario.shock_probability and symbols:
+            symbol = symbols[int(rng.integers(len(symbols)))]
+            factor = float(np.exp(rng.normal(0.0, scenario.shock_size)))
+            self._factors[symbol] = self._factors.get(symbol, 1.0) * factor
+            shock = (symbol, factor)
+        self._congested = tuple(
+            chain for chain in sorted(market.chains) if rng.random() < scenario.congestion_probability
+        )
+        prices = self._prices(market)
+        block_seconds = next(iter(market.chains.values())).block_time_ms / 1000
+        valid_to = market.now + int(scenario.intent_lifetime_blocks * block_seconds) - 1
+        count = int(rng.poisson(scenario.arrival_rate))
+        submitted = tuple(
+            market.submit(_draw_intent(rng, prices, market, scenario.order_shape, market.block, i, valid_to))
+            for i in range(count)
+        )
+        return BlockEvents(
+            block=market.block,
+            submitted=submitted,
+            shock=shock,
+            congested=self._congested,
+            expired=(),
+            instance=self.instance(market),
+        )
+
+    def step(self, market: Market) -> BlockEvents:
+        """One block without an auction: :meth:`begin`, then advance the clock one block (expiring intents)."""
+        events = self.begin(market)
+        expired = market.advance(1)
+        self._congested = ()  # congestion lasts one block
+        return replace(events, expired=expired)
+
+    def instance(self, market: Market) -> AuctionInstance:
+        """``market.instance()`` with re-priced pools and reference prices and this block's congested chains."""
+        base = market.instance()
+        pools = [
+            moved
+            for item in market.liquidity.values()
+            if isinstance(item, ConstantProductPool) and (moved := self._reprice(item, market)) is not item
+        ]
+        tokens = {
+            asset: info
+            if info.reference_price is None
+            else replace(info, reference_price=max(round(info.reference_price * self._factor(asset, market)), 1))
+            for asset, info in base.tokens.items()
+        }
+        chains = {chain_id: self._chain(chain) for chain_id, chain in base.chains.items()}
+        first = next(iter(base.chains))
+        gas = base.effective_gas_price
+        if first in self._congested and gas is not None:
+            gas = round(gas * self.scenario.congestion_gas_multiplier)
+        return replace(
+            base,
+            liquidity=base.liquidity.replace(*pools) if pools else base.liquidity,
+            tokens=tokens,
+            chains=chains,
+            effective_gas_price=gas,
+        )
+
+    def _chain(self, chain: Chain) -> Chain:
+        if chain.id not in self._congested:
+            return chain
+        return replace(
+            chain,
+            gas_price=round(chain.gas_price * self.scenario.congestion_gas_multiplier),
+            block_gas_limit=max(int(chain.block_gas_limit * self.scenario.congestion_block_fraction), 1),
+        )
+
+    def _factor(self, asset: AssetId, market: Market) -> float:
+        info = market.token_info.get(asset)
+        symbol = info.token.symbol if info is not None else None
+        return self._factors.get(symbol or "", 1.0)
+
+    def _reprice(self, pool: ConstantProductPool, market: Market) -> ConstantProductPool:
+        ratio = self._factor(pool.tokens[0], market) / self._factor(pool.tokens[1], market)
+        x, y = pool.balances
+        if ratio == 1.0 or x == 0 or y == 0:
+            return pool
+        root = math.sqrt(ratio)
+        return replace(pool, balances=(max(round(x / root), 1), max(round(y * root), 1)))
+
+    def _prices(self, market: Market) -> dict[AssetId, int]:
+        return {
+            asset: max(round(info.reference_price * self._factor(asset, market)), 1)
+            for asset, info in market.token_info.items()
+            if info.reference_price
+        }
+
+
+def evolve(scenario_id: str, *, seed: int, blocks: int) -> Iterator[BlockEvents]:
+    """Run a scenario's market ``blocks`` blocks without auctions, yielding each block's events.
+
+    Examples:
+        >>> [len(e.submitted) for e in evolve("three-chains-v1", seed=2, blocks=3)] == [
+        ...     len(e.submitted) for e in evolve("three-chains-v1", seed=2, blocks=3)]
+        True
+    """
+    if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 0:
+        raise InvalidInput("blocks", f"must be a non-negative integer, got {blocks!r}")
+    evolving = EvolvingMarket(scenario_id, seed=seed)
+    market = evolving.new_market()
+    for _ in range(blocks):
+        yield evolving.step(market)
+
+
+def replay(
+    paths: Sequence[str | Path], *, on_error: Callable[[Path, InvalidInstance], None] | None = None
+) -> Iterator[AuctionInstance]:
+    """Load instance files in order (e.g. the CoW anchors), one auction each.
+
+    Args:
+        paths: Instance JSON files (current or legacy CoW format).
+        on_error: Called with the path and the error for an unreadable file, which is then skipped; without
+            it, the first unreadable file raises.
+
+    Raises:
+        InvalidInstance: An unreadable file (without ``on_error``); the message names the file.
+    """
+    from auction.io import load_instance
+
+    for entry in paths:
+        path = Path(entry)
+        try:
+            instance = load_instance(path)
+        except InvalidInstance as error:
+            wrapped = InvalidInstance(error.field, f"{path}: {error.reason}")
+            if on_error is None:
+                raise wrapped from error
+            on_error(path, wrapped)
+            continue
+        yield instance
+
+
+def _pick(rng: np.random.Generator, assets: Sequence[AssetId], market: Market) -> AssetId:
+    weights = np.array([4.0 if market.token_info[a].token.symbol in _HUBS else 1.0 for a in assets])
+    return assets[int(rng.choice(len(assets), p=weights / weights.sum()))]
+
+
+def _amount(value_eth: Decimal, asset: AssetId, prices: Mapping[AssetId, int]) -> int:
+    # referencePrice is wei per 1e18 base units, so base units = value * 1e18 * 1e18 / referencePrice.
+    return max(int(value_eth * 10**36 / prices[asset]), 1)
+
+
+def _leg(
+    rng: np.random.Generator,
+    prices: Mapping[AssetId, int],
+    market: Market,
+    flow: OrderShape,
+    *,
+    cross: bool,
+) -> BundleLeg:
+    chains = sorted({chain_of(asset) for asset in prices})
+    sell_chain = chains[int(rng.integers(len(chains)))]
+    assets = sorted(prices)
+    sell = _pick(rng, [a for a in assets if chain_of(a) == sell_chain], market)
+    buy_chain = sell_chain
+    if cross and len(chains) > 1:
+        buy_chain = chains[(chains.index(sell_chain) + 1 + int(rng.integers(len(chains) - 1))) % len(chains)]
+    buy = _pick(rng, [a for a in assets if chain_of(a) == buy_chain and a != sell], market)
+    size = min(float(rng.lognormal(np.log(flow.size_median_eth), flow.size_sigma)), flow.size_cap_eth)
+    value = Decimal(str(round(size, 9)))
+    slack = Decimal(str(round(float(rng.uniform(0.002, 0.03)), 6)))
+    if rng.random() < flow.out_of_market_share:
+        slack = -slack
+    if rng.random() < flow.sell_share:
+        return BundleLeg(
+            sell=sell,
+            sell_amount=_amount(value, sell, prices),
+            buy=buy,
+            buy_amount=_amount(value * (1 - slack), buy, prices),
+            kind="sell",
+        )
+    return BundleLeg(
+        sell=sell,
+        sell_amount=_amount(value * (1 + slack), sell, prices),
+        buy=buy,
+        buy_amount=_amount(value, buy, prices),
+        kind="buy",
+    )
+
+
+def _draw_intent(
+    rng: np.random.Generator,
+    prices: Mapping[AssetId, int],
+    market: Market,
+    flow: OrderShape,
+    block: int,
+    index: int,
+    valid_to: int,
+) -> Intent:
+    owner = "0x" + bytes(rng.integers(0, 256, size=20, dtype=np.uint8)).hex()
+    nonce = block * 100_000 + index
+    several = len({chain_of(asset) for asset in prices}) > 1
+    if several and rng.random() < flow.bundle_share:
+        legs = tuple(_leg(rng, prices, market, flow, cross=False) for _ in range(2))
+        return BundleIntent(owner=owner, legs=legs, nonce=nonce, valid_to=valid_to)
+    cross = several and rng.random() < flow.cross_chain_share
+    leg = _leg(rng, prices, market, flow, cross=cross)
+    return SwapIntent(
+        owner=owner,
+        sell=leg.sell,
+        sell_amount=leg.sell_amount,
+        buy=leg.buy,
+        buy_amount=leg.buy_amount,
+        kind=leg.kind,
+        partially_fillable=bool(rng.random() < flow.partial_share),
+        nonce=nonce,
+        valid_to=valid_to,
+    )
