@@ -8,7 +8,7 @@ chains, and a few are all-or-none bundles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -19,9 +19,9 @@ from auction.instance import AuctionInstance, TokenInfo
 from intents import BundleIntent, BundleLeg, Intent, SwapIntent
 from liquidity.assets import AssetId, TokenList, chain_of
 from liquidity.errors import InvalidInput
-from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
+from liquidity.synthetic import MarketShape, generate_market
 
-__all__ = ["OrderShape", "generate_instance"]
+__all__ = ["OrderShape", "draw_intent", "generate_instance"]
 
 _HUBS: Final = ("WETH", "USDC", "USDT", "DAI", "WBTC")
 
@@ -93,7 +93,10 @@ def generate_instance(
     }
     rng = np.random.default_rng(order_seed)
     flow = order_shape or OrderShape()
-    intents = tuple(_intent(rng, market, flow, index) for index in range(orders))
+    intents = tuple(
+        draw_intent(rng, tokens=market.tokens, prices=market.reference_prices, flow=flow, nonce=index)
+        for index in range(orders)
+    )
     first_chain = next(iter(market.chains.values()))
     return AuctionInstance(
         id=auction_id if auction_id is not None else f"synthetic-{seed}",
@@ -105,33 +108,52 @@ def generate_instance(
     )
 
 
-def _pick(rng: np.random.Generator, assets: list[AssetId], tokens: TokenList) -> AssetId:
-    # Hubs carry most flow; the long tail is Zipf-ranked (TKN1 busier than TKN20).
-    weights = np.array(
-        [4.0 if tokens[a].symbol in _HUBS else 1.0 / int((tokens[a].symbol or "TKN1")[3:]) for a in assets]
-    )
+def _weight(symbol: str | None) -> float:
+    # Hubs carry most flow; the synthetic long tail is Zipf-ranked (TKN1 busier than TKN20).
+    if symbol in _HUBS:
+        return 4.0
+    if symbol and symbol.startswith("TKN") and symbol[3:].isdigit():
+        return 1.0 / int(symbol[3:])
+    return 1.0
+
+
+def _pick(rng: np.random.Generator, assets: Sequence[AssetId], tokens: TokenList) -> AssetId:
+    weights = np.array([_weight(tokens[asset].symbol) for asset in assets])
     return assets[int(rng.choice(len(assets), p=weights / weights.sum()))]
 
 
-def _value(rng: np.random.Generator, flow: OrderShape) -> Decimal:
-    size = min(float(rng.lognormal(np.log(flow.size_median_eth), flow.size_sigma)), flow.size_cap_eth)
-    return Decimal(str(round(size, 9)))
-
-
-def _amount(value_eth: Decimal, asset: AssetId, market: SyntheticMarket) -> int:
+def _amount(value_eth: Decimal, asset: AssetId, prices: Mapping[AssetId, int]) -> int:
     # referencePrice is wei per 1e18 base units, so base units = value * 1e18 * 1e18 / referencePrice.
-    return max(int(value_eth * 10**36 / market.reference_prices[asset]), 1)
+    return max(int(value_eth * 10**36 / prices[asset]), 1)
 
 
-def _intent(rng: np.random.Generator, market: SyntheticMarket, flow: OrderShape, index: int) -> Intent:
-    all_assets = sorted(market.reference_prices)
-    chains = sorted(market.chains)
+def draw_intent(
+    rng: np.random.Generator,
+    *,
+    tokens: TokenList,
+    prices: Mapping[AssetId, int],
+    flow: OrderShape,
+    nonce: int,
+    valid_to: int = 2**32 - 1,
+) -> Intent:
+    """Draw one intent of the shape ``flow`` over the priced assets (sizes and limits from ``prices``).
+
+    Args:
+        rng: The random stream to draw from.
+        tokens: Names of the assets (hub tokens are drawn more often).
+        prices: Reference prices (wei per ``10**18`` base units) of the assets that may be traded.
+        flow: Shares and sizes of the intents.
+        nonce: The intent's nonce.
+        valid_to: Its expiry.
+    """
+    assets = sorted(prices)
+    chains = sorted({chain_of(asset) for asset in assets})
     owner = "0x" + bytes(rng.integers(0, 256, size=20, dtype=np.uint8)).hex()
     if len(chains) > 1 and rng.random() < flow.bundle_share:
-        legs = tuple(_leg(rng, market, flow, all_assets, chains, cross=False) for _ in range(2))
-        return BundleIntent(owner=owner, legs=legs, nonce=index)
+        legs = tuple(_leg(rng, tokens, prices, flow, assets, chains, cross=False) for _ in range(2))
+        return BundleIntent(owner=owner, legs=legs, nonce=nonce, valid_to=valid_to)
     cross = len(chains) > 1 and rng.random() < flow.cross_chain_share
-    leg = _leg(rng, market, flow, all_assets, chains, cross=cross)
+    leg = _leg(rng, tokens, prices, flow, assets, chains, cross=cross)
     return SwapIntent(
         owner=owner,
         sell=leg.sell,
@@ -140,43 +162,44 @@ def _intent(rng: np.random.Generator, market: SyntheticMarket, flow: OrderShape,
         buy_amount=leg.buy_amount,
         kind=leg.kind,
         partially_fillable=bool(rng.random() < flow.partial_share),
-        nonce=index,
+        nonce=nonce,
+        valid_to=valid_to,
     )
 
 
 def _leg(
     rng: np.random.Generator,
-    market: SyntheticMarket,
+    tokens: TokenList,
+    prices: Mapping[AssetId, int],
     flow: OrderShape,
-    assets: list[AssetId],
+    assets: Sequence[AssetId],
     chains: Sequence[str],
     *,
     cross: bool,
 ) -> BundleLeg:
-    tokens = market.tokens
     sell_chain = chains[int(rng.integers(len(chains)))]
     sell = _pick(rng, [a for a in assets if chain_of(a) == sell_chain], tokens)
     buy_chain = sell_chain
     if cross:
         buy_chain = chains[(chains.index(sell_chain) + 1 + int(rng.integers(len(chains) - 1))) % len(chains)]
-    candidates = [a for a in assets if chain_of(a) == buy_chain and a != sell]
-    buy = _pick(rng, candidates, tokens)
-    value = _value(rng, flow)
+    buy = _pick(rng, [a for a in assets if chain_of(a) == buy_chain and a != sell], tokens)
+    size = min(float(rng.lognormal(np.log(flow.size_median_eth), flow.size_sigma)), flow.size_cap_eth)
+    value = Decimal(str(round(size, 9)))
     slack = Decimal(str(round(float(rng.uniform(0.002, 0.03)), 6)))
     if rng.random() < flow.out_of_market_share:
         slack = -slack  # asks for more than the market gives
     if rng.random() < flow.sell_share:
         return BundleLeg(
             sell=sell,
-            sell_amount=_amount(value, sell, market),
+            sell_amount=_amount(value, sell, prices),
             buy=buy,
-            buy_amount=_amount(value * (1 - slack), buy, market),
+            buy_amount=_amount(value * (1 - slack), buy, prices),
             kind="sell",
         )
     return BundleLeg(
         sell=sell,
-        sell_amount=_amount(value * (1 + slack), sell, market),
+        sell_amount=_amount(value * (1 + slack), sell, prices),
         buy=buy,
-        buy_amount=_amount(value, buy, market),
+        buy_amount=_amount(value, buy, prices),
         kind="buy",
     )

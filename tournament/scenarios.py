@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
@@ -44,9 +43,8 @@ import numpy as np
 
 from auction.errors import InvalidInstance
 from auction.instance import AuctionInstance, TokenInfo
-from auction.synthetic import OrderShape
-from intents import BundleIntent, BundleLeg, Intent, SwapIntent
-from liquidity.assets import AssetId, Chain, ChainId, chain_of
+from auction.synthetic import OrderShape, draw_intent
+from liquidity.assets import AssetId, Chain, ChainId
 from liquidity.constant_product import ConstantProductPool
 from liquidity.errors import InvalidInput
 from liquidity.synthetic import MarketShape, generate_market
@@ -237,8 +235,18 @@ class EvolvingMarket:
         block_seconds = next(iter(market.chains.values())).block_time_ms / 1000
         valid_to = market.now + int(scenario.intent_lifetime_blocks * block_seconds) - 1
         count = int(rng.poisson(scenario.arrival_rate))
+        flow = scenario.order_shape
         submitted = tuple(
-            market.submit(_draw_intent(rng, prices, market, scenario.order_shape, market.block, i, valid_to))
+            market.submit(
+                draw_intent(
+                    rng,
+                    tokens=market.tokens,
+                    prices=prices,
+                    flow=flow,
+                    nonce=market.block * 100_000 + i,
+                    valid_to=valid_to,
+                )
+            )
             for i in range(count)
         )
         return BlockEvents(
@@ -356,81 +364,3 @@ def replay(
             on_error(path, wrapped)
             continue
         yield instance
-
-
-def _pick(rng: np.random.Generator, assets: Sequence[AssetId], market: Market) -> AssetId:
-    weights = np.array([4.0 if market.token_info[a].token.symbol in _HUBS else 1.0 for a in assets])
-    return assets[int(rng.choice(len(assets), p=weights / weights.sum()))]
-
-
-def _amount(value_eth: Decimal, asset: AssetId, prices: Mapping[AssetId, int]) -> int:
-    # referencePrice is wei per 1e18 base units, so base units = value * 1e18 * 1e18 / referencePrice.
-    return max(int(value_eth * 10**36 / prices[asset]), 1)
-
-
-def _leg(
-    rng: np.random.Generator,
-    prices: Mapping[AssetId, int],
-    market: Market,
-    flow: OrderShape,
-    *,
-    cross: bool,
-) -> BundleLeg:
-    chains = sorted({chain_of(asset) for asset in prices})
-    sell_chain = chains[int(rng.integers(len(chains)))]
-    assets = sorted(prices)
-    sell = _pick(rng, [a for a in assets if chain_of(a) == sell_chain], market)
-    buy_chain = sell_chain
-    if cross and len(chains) > 1:
-        buy_chain = chains[(chains.index(sell_chain) + 1 + int(rng.integers(len(chains) - 1))) % len(chains)]
-    buy = _pick(rng, [a for a in assets if chain_of(a) == buy_chain and a != sell], market)
-    size = min(float(rng.lognormal(np.log(flow.size_median_eth), flow.size_sigma)), flow.size_cap_eth)
-    value = Decimal(str(round(size, 9)))
-    slack = Decimal(str(round(float(rng.uniform(0.002, 0.03)), 6)))
-    if rng.random() < flow.out_of_market_share:
-        slack = -slack
-    if rng.random() < flow.sell_share:
-        return BundleLeg(
-            sell=sell,
-            sell_amount=_amount(value, sell, prices),
-            buy=buy,
-            buy_amount=_amount(value * (1 - slack), buy, prices),
-            kind="sell",
-        )
-    return BundleLeg(
-        sell=sell,
-        sell_amount=_amount(value * (1 + slack), sell, prices),
-        buy=buy,
-        buy_amount=_amount(value, buy, prices),
-        kind="buy",
-    )
-
-
-def _draw_intent(
-    rng: np.random.Generator,
-    prices: Mapping[AssetId, int],
-    market: Market,
-    flow: OrderShape,
-    block: int,
-    index: int,
-    valid_to: int,
-) -> Intent:
-    owner = "0x" + bytes(rng.integers(0, 256, size=20, dtype=np.uint8)).hex()
-    nonce = block * 100_000 + index
-    several = len({chain_of(asset) for asset in prices}) > 1
-    if several and rng.random() < flow.bundle_share:
-        legs = tuple(_leg(rng, prices, market, flow, cross=False) for _ in range(2))
-        return BundleIntent(owner=owner, legs=legs, nonce=nonce, valid_to=valid_to)
-    cross = several and rng.random() < flow.cross_chain_share
-    leg = _leg(rng, prices, market, flow, cross=cross)
-    return SwapIntent(
-        owner=owner,
-        sell=leg.sell,
-        sell_amount=leg.sell_amount,
-        buy=leg.buy,
-        buy_amount=leg.buy_amount,
-        kind=leg.kind,
-        partially_fillable=bool(rng.random() < flow.partial_share),
-        nonce=nonce,
-        valid_to=valid_to,
-    )
