@@ -38,8 +38,9 @@ from auction.solution import Fulfillment, LiquidityInteraction, Solution
 from auction.validation import SETTLEMENT_GAS_OVERHEAD, TRADE_GAS
 from intents import BundleIntent, Intent, SwapIntent
 from liquidity.assets import AssetId, ChainId, chain_of
+from liquidity.base import Liquidity
 from liquidity.bridge import Bridge
-from liquidity.graph import Route
+from liquidity.graph import LiquidityGraph, Route
 
 __all__ = [
     "NATIVE_UNIT",
@@ -50,6 +51,7 @@ __all__ = [
     "executions",
     "gas_by_chain",
     "merge_solutions",
+    "execute_route",
     "network_fee",
     "route_solution",
     "single_solution",
@@ -397,3 +399,30 @@ def route_solution(intent: Intent, route: Route, *, solution_id: str | None = No
         solution_id=solution_id or intent.uid,
         gas=route.gas,
     )
+
+
+def execute_route(graph: LiquidityGraph, route: Route) -> tuple[LiquidityGraph, tuple[LiquidityInteraction, ...]]:
+    """Apply a quoted route to the pool states: the graph after it and the route's interactions, in order.
+
+    A liquidity used by two hops is applied twice, the second time from the state the first left.
+
+    Raises:
+        InsufficientLiquidity: A hop's quoted output is more than its liquidity gives in that state.
+    """
+    touched: dict[str, Liquidity] = {}
+    interactions = []
+    for hop, liquidity_id in enumerate(route.liquidity):
+        token_in, token_out = route.assets[hop], route.assets[hop + 1]
+        amount_in, amount_out = route.amounts[hop], route.amounts[hop + 1]
+        state = touched.get(liquidity_id, graph[liquidity_id])
+        touched[liquidity_id] = state.apply(token_in, token_out, amount_in, amount_out)
+        interactions.append(
+            LiquidityInteraction(
+                id=liquidity_id,
+                input_token=token_in,
+                output_token=token_out,
+                input_amount=amount_in,
+                output_amount=amount_out,
+            )
+        )
+    return graph.replace(*touched.values()), tuple(interactions)

@@ -55,11 +55,11 @@ from auction.solution import Fulfillment, LiquidityInteraction, Solution
 from auction.validation import SETTLEMENT_GAS_OVERHEAD, TRADE_GAS, validate
 from intents import BundleIntent, Intent, SwapIntent
 from liquidity.assets import AssetId, ChainId, chain_of
-from liquidity.base import Liquidity
 from liquidity.bridge import Bridge
 from liquidity.errors import ArenaError
 from liquidity.graph import LiquidityGraph, Route
 from solvers._matching import Ring, find_rings
+from solvers._settle import execute_route
 from solvers.base import Solver, Traits
 
 __all__ = ["BatchSolver"]
@@ -229,22 +229,8 @@ class _Plan:
         return True
 
     def apply_route(self, route: Route) -> None:
-        touched: dict[str, Liquidity] = {}
-        for hop, liquidity_id in enumerate(route.liquidity):
-            token_in, token_out = route.assets[hop], route.assets[hop + 1]
-            amount_in, amount_out = route.amounts[hop], route.amounts[hop + 1]
-            state = touched.get(liquidity_id, self.graph[liquidity_id])
-            touched[liquidity_id] = state.apply(token_in, token_out, amount_in, amount_out)
-            self.interactions.append(
-                LiquidityInteraction(
-                    id=liquidity_id,
-                    input_token=token_in,
-                    output_token=token_out,
-                    input_amount=amount_in,
-                    output_amount=amount_out,
-                )
-            )
-        self.graph = self.graph.replace(*touched.values())
+        self.graph, interactions = execute_route(self.graph, route)
+        self.interactions.extend(interactions)
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -24,6 +24,7 @@ from liquidity.assets import AssetId, Chain, Token, asset_id
 from liquidity.base import Liquidity
 from liquidity.constant_product import ConstantProductPool
 from liquidity.graph import Route
+from solvers._settle import execute_route
 
 __all__ = [
     "coincidence_of_wants",
@@ -132,22 +133,8 @@ def _buy_route(graph: LiquidityGraph, sell: AssetId, buy: AssetId, max_in: int, 
 
 
 def _apply_route(plan: _Plan, route: Route) -> None:
-    touched: dict[str, Liquidity] = {}
-    for hop, liquidity_id in enumerate(route.liquidity):
-        token_in, token_out = route.assets[hop], route.assets[hop + 1]
-        amount_in, amount_out = route.amounts[hop], route.amounts[hop + 1]
-        state = touched.get(liquidity_id, plan.graph[liquidity_id])
-        touched[liquidity_id] = state.apply(token_in, token_out, amount_in, amount_out)
-        plan.interactions.append(
-            LiquidityInteraction(
-                id=liquidity_id,
-                input_token=token_in,
-                output_token=token_out,
-                input_amount=amount_in,
-                output_amount=amount_out,
-            )
-        )
-    plan.graph = plan.graph.replace(*touched.values())
+    plan.graph, interactions = execute_route(plan.graph, route)
+    plan.interactions.extend(interactions)
 
 
 def _route_leg(
