@@ -9,21 +9,25 @@ as it completes, so an interrupted tournament can resume.
 
 from __future__ import annotations
 
-from tournament.market import GENESIS, SCENARIOS, AuctionOutcome, Market
+from tournament.market import GENESIS, AuctionOutcome, Market
 from tournament.runner import LocalExecutor, RayExecutor, SolveResult, SolveTask, get_executor, run_task, task_seeds
+from tournament.scenarios import SCENARIOS, EvolvingMarket, Scenario, get_scenario
 from tournament.store import ResultStore
 
 __all__ = [
     "GENESIS",
     "SCENARIOS",
     "AuctionOutcome",
+    "EvolvingMarket",
     "LocalExecutor",
     "Market",
     "RayExecutor",
     "ResultStore",
+    "Scenario",
     "SolveResult",
     "SolveTask",
     "get_executor",
+    "get_scenario",
     "run_task",
     "task_seeds",
 ]

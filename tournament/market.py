@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -50,21 +50,14 @@ from liquidity.base import Liquidity
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput, LiquidityError
 from liquidity.graph import LiquidityGraph
-from liquidity.synthetic import MarketShape, generate_market
+from liquidity.synthetic import generate_market
 from solvers import Solver, load_solver
+from tournament.scenarios import Scenario, get_scenario
 
-__all__ = ["GENESIS", "SCENARIOS", "AuctionOutcome", "Market"]
+__all__ = ["GENESIS", "AuctionOutcome", "Market"]
 
 GENESIS: Final = 1_700_000_000
 """Unix time at which generated markets start (and markets loaded from an instance without a deadline)."""
-
-SCENARIOS: dict[str, MarketShape] = {
-    "three-chains-v1": MarketShape(chains=("ethereum", "arbitrum", "base")),
-}
-"""Market scenarios by versioned id: the shape :func:`~liquidity.synthetic.generate_market` builds from a seed.
-
-A scenario id names one market forever; a changed shape gets a new id (``three-chains-v2``).
-"""
 
 _TRUSTED_SYMBOLS: Final = frozenset({"WETH", "USDC", "USDT", "DAI", "WBTC"})
 """Tokens of generated markets that solvers may internalize against the settlement buffer (the hubs)."""
@@ -81,6 +74,7 @@ class AuctionOutcome:
         crashed: Per solver that raised, its exception (``"ValueError: ..."``); the auction went on without it.
         executions: What every intent (or bundle leg) got from the settled winners, in settlement order.
         submissions: What every solver that did not crash proposed, in the order the solvers were given.
+        expired: Uids of the intents that expired when the clock moved on after the auction.
         instance: The sealed instance the solvers saw (not part of equality).
     """
 
@@ -90,6 +84,7 @@ class AuctionOutcome:
     crashed: Mapping[str, str] = field(default_factory=dict)
     executions: tuple[Execution, ...] = ()
     submissions: tuple[Submission, ...] = ()
+    expired: tuple[str, ...] = ()
     instance: AuctionInstance | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -171,20 +166,20 @@ class Market:
 
     # ---------------------------------------------------------------------------------------- building
     @classmethod
-    def generate(cls, scenario: str = "three-chains-v1", *, seed: int = 0) -> Market:
+    def generate(cls, scenario: str | Scenario = "three-chains-v1", *, seed: int = 0) -> Market:
         """A seeded synthetic market of a known scenario, starting at :data:`GENESIS`, block 0, no intents.
 
         Args:
-            scenario: A scenario id of :data:`SCENARIOS`.
+            scenario: A scenario id of :data:`tournament.scenarios.SCENARIOS` (its market shape is used; its
+                flow of intents, shocks and congestion are :class:`~tournament.scenarios.EvolvingMarket`'s).
             seed: Non-negative integer; the same scenario and seed give the same market everywhere.
 
         Raises:
             InvalidInput: An unknown scenario (``field`` ``"scenario"``) or a bad seed.
         """
-        shape = SCENARIOS.get(scenario)
-        if shape is None:
-            raise InvalidInput("scenario", f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
-        synthetic = generate_market(seed, shape)
+        if isinstance(scenario, str):
+            scenario = get_scenario(scenario)
+        synthetic = generate_market(seed, scenario.market)
         tokens = {
             asset: TokenInfo(
                 token=synthetic.tokens[asset],
@@ -193,7 +188,7 @@ class Market:
             )
             for asset, price in synthetic.reference_prices.items()
         }
-        return cls(chains=synthetic.chains, tokens=tokens, liquidity=synthetic.liquidity, name=f"{scenario}-{seed}")
+        return cls(chains=synthetic.chains, tokens=tokens, liquidity=synthetic.liquidity, name=f"{scenario.id}-{seed}")
 
     @classmethod
     def from_instance(cls, source: str | os.PathLike[str] | AuctionInstance) -> Market:
@@ -262,6 +257,11 @@ class Market:
         return self._token_info
 
     @property
+    def effective_gas_price(self) -> int:
+        """CoW's single-chain gas price for scoring (wei per gas)."""
+        return self._gas_price
+
+    @property
     def liquidity(self) -> LiquidityGraph:
         """The current pool, limit-order and bridge states."""
         return self._liquidity
@@ -276,6 +276,59 @@ class Market:
             raise InvalidInput("blocks", f"must be a non-negative integer, got {blocks!r}")
         self._block += blocks
         return self._book.expire()
+
+    def update(
+        self,
+        *,
+        liquidity: Iterable[Liquidity] = (),
+        tokens: Mapping[AssetId, TokenInfo] | None = None,
+        chains: Mapping[ChainId, Chain] | None = None,
+        effective_gas_price: int | None = None,
+    ) -> None:
+        """Apply what happens between auctions: arbitrage moving pools, new reference prices, congestion.
+
+        Each argument replaces the named parts and leaves the rest as it is. A replaced bridge's capacity
+        becomes its per-auction capacity from now on.
+
+        Args:
+            liquidity: New states of liquidity the market already has (matched by ``id``).
+            tokens: New :class:`~auction.TokenInfo` of tokens the market already has.
+            chains: New parameters (gas price, block gas limit) of chains the market already has.
+            effective_gas_price: The new single-chain gas price for scoring.
+
+        Raises:
+            InvalidInput: A liquidity id, token or chain the market does not have, or a negative gas price.
+
+        Examples:
+            >>> from dataclasses import replace
+            >>> market = Market.generate("three-chains-v1", seed=1)
+            >>> chain = next(iter(market.chains.values()))
+            >>> market.update(chains={chain.id: replace(chain, gas_price=chain.gas_price * 5)})
+            >>> market.chains[chain.id].gas_price == chain.gas_price * 5
+            True
+        """
+        states = list(liquidity)
+        unknown = [item.id for item in states if item.id not in self._liquidity]
+        if unknown:
+            raise InvalidInput("liquidity", f"the market has no liquidity {unknown[0]!r}; update only existing ids")
+        for field_name, given, known in (("tokens", tokens, self._token_info), ("chains", chains, self._chains)):
+            missing = sorted(set(given or ()) - set(known))
+            if missing:
+                raise InvalidInput(field_name, f"the market has no {field_name[:-1]} {missing[0]!r}")
+        if effective_gas_price is not None and (
+            isinstance(effective_gas_price, bool) or not isinstance(effective_gas_price, int) or effective_gas_price < 0
+        ):
+            raise InvalidInput("effective_gas_price", f"must be a non-negative integer, got {effective_gas_price!r}")
+        if states:
+            self._liquidity = self._liquidity.replace(*states)
+            self._capacity.update({item.id: item.capacity for item in states if isinstance(item, Bridge)})
+        if tokens:
+            self._token_info = MappingProxyType({**self._token_info, **tokens})
+            self._tokens = TokenList(info.token for info in self._token_info.values())
+        if chains:
+            self._chains = MappingProxyType({**self._chains, **chains})
+        if effective_gas_price is not None:
+            self._gas_price = effective_gas_price
 
     # ------------------------------------------------------------------------------------------ intents
     def submit(self, intent: SwapIntent | BundleIntent | Mapping[str, Any]) -> str:
@@ -435,6 +488,47 @@ class Market:
                 crashed[name] = f"{type(error).__name__}: {error}"
                 continue
             submissions.append(Submission(solver=name, solutions=tuple(proposed)))
+        return self.settle(
+            instance,
+            submissions,
+            mechanism=mechanism,
+            scoring=scoring,
+            seed=seed,
+            mechanism_options=mechanism_options,
+            crashed=crashed,
+        )
+
+    def settle(
+        self,
+        instance: AuctionInstance,
+        submissions: Sequence[Submission],
+        *,
+        mechanism: str = "fair",
+        scoring: str = "cip38",
+        seed: int = 0,
+        mechanism_options: Mapping[str, Any] | None = None,
+        crashed: Mapping[str, str] | None = None,
+    ) -> AuctionOutcome:
+        """Run the auction on submissions made elsewhere, settle the winners and advance one block.
+
+        This is :meth:`run_auction` for callers that run the solvers themselves (the tournament runs them in
+        isolated worker processes): ``instance`` must be this market's :meth:`instance` at the current block.
+
+        Args:
+            instance: The sealed instance the solvers saw.
+            submissions: What each solver proposed.
+            mechanism: As for :meth:`run_auction`.
+            scoring: As for :meth:`run_auction`.
+            seed: The mechanism's tie-break seed.
+            mechanism_options: As for :meth:`run_auction`.
+            crashed: Solvers that failed to propose, with the reason (carried into the outcome).
+
+        Raises:
+            InvalidInput: ``instance`` is not the market's current one (another block), or an unknown mechanism
+                or scoring rule.
+        """
+        if instance.deadline is None or int(instance.deadline.timestamp()) != self.now:
+            raise InvalidInput("instance", "must be this market's instance() at the current block")
         result = _run_auction(
             instance,
             submissions,
@@ -444,14 +538,15 @@ class Market:
             mechanism_options=mechanism_options,
         )
         settled, failed, executions = self._settle(instance, submissions, result)
-        self.advance(1)
+        expired = self.advance(1)
         return AuctionOutcome(
             result=result,
             settled=settled,
             failed=failed,
-            crashed=crashed,
+            crashed=crashed or {},
             executions=executions,
             submissions=tuple(submissions),
+            expired=expired,
             instance=instance,
         )
 

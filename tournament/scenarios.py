@@ -17,17 +17,17 @@ random stream (see :func:`block_seed`, so block ``k`` does not depend on how muc
    block ``b + lifetime`` (``valid_to = now + lifetime * block_seconds - 1``). Unfilled intents stay in the
    market's book until then.
 
-Arbitrage re-pricing rule (applied when the block's instance is built): every constant-product pool with
-tokens ``(a, b)`` and reserves ``(x, y)`` is moved so that its price of ``a`` in ``b`` (``y / x``) is
-multiplied by ``r = f(a) / f(b)``: ``x' = round(x / sqrt(r))``, ``y' = round(y * sqrt(r))``, which keeps
-``k = x * y`` up to rounding (as an arbitrageur trading the pool to the new price would, fees aside).
-Weighted, stable and concentrated pools, limit orders and bridges are left as they are (their solvers see
-the stale price: an arbitrage opportunity, as on chain). Token reference prices are multiplied by ``f``.
+Arbitrage re-pricing rule (applied to the market when the shock happens, so it persists): every
+constant-product pool with tokens ``(a, b)`` and reserves ``(x, y)`` where one side has the shocked symbol is
+moved so that its price of ``a`` in ``b`` (``y / x``) is multiplied by ``r = f(a) / f(b)``:
+``x' = round(x / sqrt(r))``, ``y' = round(y * sqrt(r))``, which keeps ``k = x * y`` up to rounding (as an
+arbitrageur trading the pool to the new price would, fees aside). Weighted, stable and concentrated pools,
+limit orders and bridges are left as they are (their solvers see the stale price: an arbitrage opportunity,
+as on chain). The shocked tokens' reference prices are multiplied by ``f``.
 
-:class:`~tournament.market.Market` has no public way to replace its pools or chains, so the shock and
-congestion state lives here: :meth:`EvolvingMarket.instance` is ``market.instance()`` with the re-priced
-pools, reference prices and congested chains put in by :func:`dataclasses.replace`. Settlements still move
-the market's own pools (and so every later instance), but the market settles on its un-shocked pools.
+Everything goes through :meth:`~tournament.market.Market.update`, so the market's own state is the state of
+the scenario: auctions run and settle on the shocked pools and the congested chains. Congestion is undone
+at the start of the next block.
 """
 
 from __future__ import annotations
@@ -37,18 +37,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from auction.errors import InvalidInstance
-from auction.instance import AuctionInstance, TokenInfo
+from auction.instance import AuctionInstance
 from auction.synthetic import OrderShape, draw_intent
-from liquidity.assets import AssetId, Chain, ChainId
+from liquidity.assets import Chain, ChainId
 from liquidity.constant_product import ConstantProductPool
 from liquidity.errors import InvalidInput
-from liquidity.synthetic import MarketShape, generate_market
-from tournament.market import Market
+from liquidity.synthetic import MarketShape
+
+if TYPE_CHECKING:
+    from tournament.market import Market
 
 __all__ = [
     "SCENARIOS",
@@ -64,7 +66,6 @@ __all__ = [
 _STREAM: Final = 0x5CE7A210
 """Mixed into the entropy of block streams, so they never collide with the market's own seed sequence."""
 
-_HUBS: Final = frozenset({"WETH", "USDC", "USDT", "DAI", "WBTC"})
 _NUMERAIRE: Final = "WETH"
 
 
@@ -188,7 +189,7 @@ class EvolvingMarket:
         self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
         self.seed = seed
         self._factors: dict[str, float] = {}
-        self._congested: tuple[ChainId, ...] = ()
+        self._uncongested: tuple[Mapping[ChainId, Chain], int] | None = None
 
     @property
     def factors(self) -> Mapping[str, float]:
@@ -196,29 +197,18 @@ class EvolvingMarket:
         return MappingProxyType(dict(self._factors))
 
     def new_market(self) -> Market:
-        """The scenario's market at block 0 (the same market as ``Market.generate`` for a registered shape)."""
-        synthetic = generate_market(self.seed, self.scenario.market)
-        tokens = {
-            asset: TokenInfo(
-                token=synthetic.tokens[asset],
-                reference_price=price,
-                trusted=synthetic.tokens[asset].symbol in _HUBS,
-            )
-            for asset, price in synthetic.reference_prices.items()
-        }
-        return Market(
-            chains=synthetic.chains,
-            tokens=tokens,
-            liquidity=synthetic.liquidity,
-            name=f"{self.scenario.id}-{self.seed}",
-        )
+        """The scenario's market at block 0 (``Market.generate`` with this scenario and seed)."""
+        from tournament.market import Market
+
+        return Market.generate(self.scenario, seed=self.seed)
 
     def begin(self, market: Market) -> BlockEvents:
-        """Draw this block's shock, congestion and arrivals, submit the arrivals; do not move the clock.
+        """Undo last block's congestion, then draw and apply this block's shock, congestion and arrivals.
 
-        Use it before ``market.run_auction(...)`` (which advances the clock itself); :meth:`step` is
-        ``begin`` followed by ``market.advance(1)``.
+        The clock does not move: use it before ``market.run_auction(...)`` or ``market.settle(...)`` (which
+        advance the clock themselves); :meth:`step` is ``begin`` followed by ``market.advance(1)``.
         """
+        self.end(market)
         scenario = self.scenario
         rng = np.random.default_rng(block_seed(self.seed, market.block))
         shock: tuple[str, float] | None = None
@@ -227,22 +217,22 @@ class EvolvingMarket:
             symbol = symbols[int(rng.integers(len(symbols)))]
             factor = float(np.exp(rng.normal(0.0, scenario.shock_size)))
             self._factors[symbol] = self._factors.get(symbol, 1.0) * factor
+            self._shock(market, symbol, factor)
             shock = (symbol, factor)
-        self._congested = tuple(
-            chain for chain in sorted(market.chains) if rng.random() < scenario.congestion_probability
-        )
-        prices = self._prices(market)
+        congested = tuple(chain for chain in sorted(market.chains) if rng.random() < scenario.congestion_probability)
+        if congested:
+            self._congest(market, congested)
+        prices = {asset: info.reference_price for asset, info in market.token_info.items() if info.reference_price}
         block_seconds = next(iter(market.chains.values())).block_time_ms / 1000
         valid_to = market.now + int(scenario.intent_lifetime_blocks * block_seconds) - 1
         count = int(rng.poisson(scenario.arrival_rate))
-        flow = scenario.order_shape
         submitted = tuple(
             market.submit(
                 draw_intent(
                     rng,
                     tokens=market.tokens,
                     prices=prices,
-                    flow=flow,
+                    flow=scenario.order_shape,
                     nonce=market.block * 100_000 + i,
                     valid_to=valid_to,
                 )
@@ -253,73 +243,61 @@ class EvolvingMarket:
             block=market.block,
             submitted=submitted,
             shock=shock,
-            congested=self._congested,
+            congested=congested,
             expired=(),
-            instance=self.instance(market),
+            instance=market.instance(),
         )
+
+    def end(self, market: Market) -> None:
+        """Undo this block's congestion (chains and gas price back to normal); a no-op when there was none."""
+        if self._uncongested is not None:
+            chains, gas = self._uncongested
+            market.update(chains=chains, effective_gas_price=gas)
+            self._uncongested = None
 
     def step(self, market: Market) -> BlockEvents:
-        """One block without an auction: :meth:`begin`, then advance the clock one block (expiring intents)."""
+        """One block without an auction: :meth:`begin`, advance the clock one block (expiring intents), :meth:`end`."""
         events = self.begin(market)
         expired = market.advance(1)
-        self._congested = ()  # congestion lasts one block
+        self.end(market)
         return replace(events, expired=expired)
 
-    def instance(self, market: Market) -> AuctionInstance:
-        """``market.instance()`` with re-priced pools and reference prices and this block's congested chains."""
-        base = market.instance()
-        pools = [
-            moved
-            for item in market.liquidity.values()
-            if isinstance(item, ConstantProductPool) and (moved := self._reprice(item, market)) is not item
-        ]
+    def _shock(self, market: Market, symbol: str, factor: float) -> None:
+        """Re-price the constant-product pools of ``symbol`` and its reference prices by ``factor``."""
+        shocked = {asset for asset, info in market.token_info.items() if info.token.symbol == symbol}
+        pools = []
+        for item in market.liquidity.values():
+            if not isinstance(item, ConstantProductPool) or (item.tokens[0] in shocked) == (item.tokens[1] in shocked):
+                continue
+            ratio = factor if item.tokens[0] in shocked else 1.0 / factor
+            x, y = item.balances
+            if x == 0 or y == 0:
+                continue
+            root = math.sqrt(ratio)
+            pools.append(replace(item, balances=(max(round(x / root), 1), max(round(y * root), 1))))
         tokens = {
-            asset: info
-            if info.reference_price is None
-            else replace(info, reference_price=max(round(info.reference_price * self._factor(asset, market)), 1))
-            for asset, info in base.tokens.items()
+            asset: replace(info, reference_price=max(round(info.reference_price * factor), 1))
+            for asset in shocked
+            if (info := market.token_info[asset]).reference_price is not None
         }
-        chains = {chain_id: self._chain(chain) for chain_id, chain in base.chains.items()}
-        first = next(iter(base.chains))
-        gas = base.effective_gas_price
-        if first in self._congested and gas is not None:
-            gas = round(gas * self.scenario.congestion_gas_multiplier)
-        return replace(
-            base,
-            liquidity=base.liquidity.replace(*pools) if pools else base.liquidity,
-            tokens=tokens,
-            chains=chains,
-            effective_gas_price=gas,
-        )
+        market.update(liquidity=pools, tokens=tokens)
 
-    def _chain(self, chain: Chain) -> Chain:
-        if chain.id not in self._congested:
-            return chain
-        return replace(
-            chain,
-            gas_price=round(chain.gas_price * self.scenario.congestion_gas_multiplier),
-            block_gas_limit=max(int(chain.block_gas_limit * self.scenario.congestion_block_fraction), 1),
-        )
-
-    def _factor(self, asset: AssetId, market: Market) -> float:
-        info = market.token_info.get(asset)
-        symbol = info.token.symbol if info is not None else None
-        return self._factors.get(symbol or "", 1.0)
-
-    def _reprice(self, pool: ConstantProductPool, market: Market) -> ConstantProductPool:
-        ratio = self._factor(pool.tokens[0], market) / self._factor(pool.tokens[1], market)
-        x, y = pool.balances
-        if ratio == 1.0 or x == 0 or y == 0:
-            return pool
-        root = math.sqrt(ratio)
-        return replace(pool, balances=(max(round(x / root), 1), max(round(y * root), 1)))
-
-    def _prices(self, market: Market) -> dict[AssetId, int]:
-        return {
-            asset: max(round(info.reference_price * self._factor(asset, market)), 1)
-            for asset, info in market.token_info.items()
-            if info.reference_price
+    def _congest(self, market: Market, congested: Sequence[ChainId]) -> None:
+        scenario = self.scenario
+        base = market.chains
+        self._uncongested = ({chain_id: base[chain_id] for chain_id in congested}, market.effective_gas_price)
+        chains = {
+            chain_id: replace(
+                base[chain_id],
+                gas_price=round(base[chain_id].gas_price * scenario.congestion_gas_multiplier),
+                block_gas_limit=max(int(base[chain_id].block_gas_limit * scenario.congestion_block_fraction), 1),
+            )
+            for chain_id in congested
         }
+        gas = market.effective_gas_price
+        if next(iter(base)) in congested:
+            gas = round(gas * scenario.congestion_gas_multiplier)
+        market.update(chains=chains, effective_gas_price=gas)
 
 
 def evolve(scenario_id: str, *, seed: int, blocks: int) -> Iterator[BlockEvents]:

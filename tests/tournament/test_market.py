@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from auction import AuctionInstance, Solution
+from auction.solution import Submission
 from intents import IntentRejected, IntentStatus, SwapIntent, UnknownIntentAsset
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
 from liquidity.graph import Route
-from solvers import Solver, route_solution, solver
+from solvers import Solver, load_solver, route_solution, solver
 from tests.conftest import cow_anchor
-from tournament.market import GENESIS, SCENARIOS, AuctionOutcome, Market
+from tournament.market import GENESIS, AuctionOutcome, Market, _solver_seed
+from tournament.scenarios import SCENARIOS
 
 SESSION_INTENT = {"sell": "1000 USDC@ethereum", "buy": "0.3 ETH@arbitrum", "partially_fillable": True}
 BUILT_INS = ["baseline", "split", "batch"]
@@ -383,3 +385,50 @@ def test_from_instance_keeps_the_deadline_and_the_synthetic_flow():
     assert market.now == GENESIS  # no deadline, and every intent is valid far beyond
     assert market.open_intents() == instance.intents
     assert market.instance().intents == instance.intents
+
+
+# ------------------------------------------------------------------------------------------------ update / settle
+def test_update_replaces_pools_prices_and_chains_and_refuses_unknown_ones():
+    from dataclasses import replace
+
+    from liquidity.constant_product import ConstantProductPool
+
+    market = Market.generate(seed=3)
+    pool = next(item for item in market.liquidity.values() if isinstance(item, ConstantProductPool))
+    moved = replace(pool, balances=(pool.balances[0] * 2, pool.balances[1]))
+    asset, info = next(iter(market.token_info.items()))
+    chain = next(iter(market.chains.values()))
+    market.update(
+        liquidity=[moved],
+        tokens={asset: replace(info, reference_price=12345)},
+        chains={chain.id: replace(chain, block_gas_limit=1_000_000)},
+        effective_gas_price=7,
+    )
+    sealed = market.instance()
+    assert sealed.liquidity[pool.id] == moved
+    assert sealed.tokens[asset].reference_price == 12345
+    assert sealed.chains[chain.id].block_gas_limit == 1_000_000
+    assert sealed.effective_gas_price == 7
+    with pytest.raises(InvalidInput, match="no liquidity 'nope'"):
+        market.update(liquidity=[replace(pool, id="nope")])
+    with pytest.raises(InvalidInput, match="no chain 'eip155:999'"):
+        market.update(chains={"eip155:999": chain})
+    with pytest.raises(InvalidInput, match="effective_gas_price"):
+        market.update(effective_gas_price=-1)
+
+
+def test_settle_runs_the_auction_on_outside_submissions_like_run_auction():
+    inside = Market.generate(seed=7)
+    outside = Market.generate(seed=7)
+    for market in (inside, outside):
+        market.submit(SESSION_INTENT)
+    expected = inside.run_auction(["baseline"], seed=4)
+    sealed = outside.instance()
+    bidder = load_solver("baseline")
+    bidder.reset(seed=_solver_seed(4, "baseline"))  # what run_auction gives it
+    submission = Submission(solver="baseline", solutions=tuple(bidder.solve(sealed)))
+    outcome = outside.settle(sealed, [submission], seed=4)
+    assert outcome == expected
+    assert outside.liquidity == inside.liquidity
+    with pytest.raises(InvalidInput, match="current block"):
+        outside.settle(sealed, [submission])  # the clock has moved on: a stale instance is refused

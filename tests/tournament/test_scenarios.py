@@ -87,6 +87,8 @@ def test_a_shock_moves_pool_prices_in_its_direction() -> None:
     scenario = replace(QUIET, shock_probability=1.0, shock_size=0.3, arrival_rate=0.0)
     evolving = EvolvingMarket(scenario, seed=8)
     market = evolving.new_market()
+    before_pools = dict(market.liquidity)
+    before_tokens = dict(market.token_info)
     events = evolving.begin(market)
     assert events.shock is not None
     symbol, factor = events.shock
@@ -94,13 +96,15 @@ def test_a_shock_moves_pool_prices_in_its_direction() -> None:
     assert factor != 1.0
     symbols = {asset: info.token.symbol for asset, info in market.token_info.items()}
     moved = 0
-    for pool in market.liquidity.values():
-        if not isinstance(pool, ConstantProductPool) or symbols[pool.tokens[0]] == symbols[pool.tokens[1]]:
+    for pool_id, pool in before_pools.items():
+        shocked = market.liquidity[pool_id]
+        assert events.instance.liquidity.get(pool_id) == shocked  # the auction sees the market's own state
+        if not isinstance(pool, ConstantProductPool) or symbol not in (
+            symbols[pool.tokens[0]],
+            symbols[pool.tokens[1]],
+        ):
+            assert shocked == pool
             continue
-        if symbol not in (symbols[pool.tokens[0]], symbols[pool.tokens[1]]):
-            assert events.instance.liquidity.get(pool.id) == pool
-            continue
-        shocked = events.instance.liquidity.get(pool.id)
         assert isinstance(shocked, ConstantProductPool)
         side = 0 if symbols[pool.tokens[0]] == symbol else 1
         # price of the shocked token in the other one
@@ -111,12 +115,16 @@ def test_a_shock_moves_pool_prices_in_its_direction() -> None:
         assert shocked.balances[0] * shocked.balances[1] == pytest.approx(k_before, rel=1e-6)
         moved += 1
     assert moved > 0
-    asset = next(a for a, s in symbols.items() if s == symbol)
-    old = market.token_info[asset].reference_price
-    new = events.instance.tokens[asset].reference_price
-    assert old is not None
-    assert new is not None
-    assert (new > old) == (factor > 1)
+    for asset, info in before_tokens.items():
+        new = market.token_info[asset].reference_price
+        assert events.instance.tokens[asset].reference_price == new
+        if symbols[asset] != symbol or info.reference_price is None:
+            assert new == info.reference_price
+        else:
+            assert new is not None
+            assert (new > info.reference_price) == (factor > 1)
+            assert new / info.reference_price == pytest.approx(factor, rel=1e-6)
+    assert evolving.factors == {symbol: factor}
 
 
 def test_congestion_raises_gas_shrinks_blocks_and_reverts() -> None:
@@ -124,17 +132,24 @@ def test_congestion_raises_gas_shrinks_blocks_and_reverts() -> None:
     evolving = EvolvingMarket(scenario, seed=9)
     market = evolving.new_market()
     base = dict(market.chains)
+    base_gas = market.effective_gas_price
     history = []
     for _ in range(12):
-        events = evolving.step(market)
+        events = evolving.begin(market)
         for chain_id, chain in events.instance.chains.items():
+            assert market.chains[chain_id] == chain  # the market itself is congested during the block
             if chain_id in events.congested:
                 assert chain.gas_price > base[chain_id].gas_price
                 assert chain.block_gas_limit < base[chain_id].block_gas_limit
             else:
                 assert chain == base[chain_id]
+        first = next(iter(base))
+        assert (events.instance.effective_gas_price > base_gas) == (first in events.congested)
+        market.advance(1)
         history.append(set(events.congested))
+    evolving.end(market)
     assert market.chains == base
+    assert market.effective_gas_price == base_gas
     reverted = any(chain in history[i] and chain not in history[i + 1] for i in range(11) for chain in base)
     assert reverted
 
