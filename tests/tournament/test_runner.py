@@ -1,19 +1,12 @@
 """The isolated runner: outcomes of misbehaving solvers, real worker processes, determinism and seeds.
 
-Test solvers are registered the way a real plugin is, so that spawned workers find them by name: the
-``plugins`` fixture writes a tiny distribution into a temporary directory (a module plus a
-``*.dist-info`` with ``METADATA`` and an ``entry_points.txt`` in the ``arena.solvers`` group) and puts that
-directory on ``sys.path`` (for this process; ``spawn`` hands it to the children) and on ``PYTHONPATH`` (for
-any other interpreter, e.g. Ray workers). Both are undone when the module's tests end.
+The misbehaving ``rt_*`` solvers are registered as a real plugin by the ``plugins`` fixture (conftest.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import textwrap
+import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -34,106 +27,9 @@ from tournament.runner import (
     task_seeds,
 )
 
-PLUGIN_MODULE = '''
-"""Misbehaving (and one quiet) solvers for tests/tournament/test_runner.py."""
-
-import os
-import signal
-import time
-from dataclasses import replace
-
-from solvers import load_solver, solver
-
-
-@solver(name="rt_hang")
-def rt_hang(instance):
-    time.sleep(60)
-    return []
-
-
-@solver(name="rt_exit")
-def rt_exit(instance):
-    os._exit(3)
-
-
-@solver(name="rt_sigkill")
-def rt_sigkill(instance):
-    os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(60)
-
-
-@solver(name="rt_raise")
-def rt_raise(instance):
-    raise ValueError("boom")
-
-
-@solver(name="rt_garbage")
-def rt_garbage(instance):
-    return "not a list"
-
-
-@solver(name="rt_memory")
-def rt_memory(instance):
-    hog = bytearray(16 * 1024**3)
-    return [hog]
-
-
-@solver(name="rt_big")
-def rt_big(instance, *, seed):
-    """Thousands of copies of baseline's first solution: megabytes through the pipe."""
-    baseline = load_solver("baseline")
-    baseline.reset(seed=seed)
-    first = baseline.solve(instance)[0]
-    return [replace(first, id=str(index)) for index in range(3000)]
-
-'''
-
-QUIET_MODULE = """
-from solvers import Solver
-
-
-class QuietSolver(Solver):
-    name = "rt_quiet"
-
-    def solve(self, instance):
-        self.note("nothing routes")
-        self.note("no budget")
-        return []
-"""
-
-ENTRY_POINTS = """
-[arena.solvers]
-rt_hang = arena_rt_solvers:rt_hang
-rt_exit = arena_rt_solvers:rt_exit
-rt_sigkill = arena_rt_solvers:rt_sigkill
-rt_raise = arena_rt_solvers:rt_raise
-rt_garbage = arena_rt_solvers:rt_garbage
-rt_memory = arena_rt_solvers:rt_memory
-rt_big = arena_rt_solvers:rt_big
-rt_quiet = arena_rt_quiet:QuietSolver
-"""
-
 HANG_LIMIT_S = 0.5
 GRACE_S = 0.5
 MEMORY_LIMIT_MB = 1024
-
-
-@pytest.fixture(scope="module")
-def plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A temporary plugin distribution registering the ``rt_*`` test solvers (see the module docs)."""
-    root = tmp_path_factory.mktemp("plugins")
-    (root / "arena_rt_solvers.py").write_text(textwrap.dedent(PLUGIN_MODULE), encoding="utf-8")
-    (root / "arena_rt_quiet.py").write_text(textwrap.dedent(QUIET_MODULE), encoding="utf-8")
-    info = root / "arena_rt_solvers-0.0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: arena-rt-solvers\nVersion: 0.0.1\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(root))
-        inherited = os.environ.get("PYTHONPATH")
-        patch.setenv("PYTHONPATH", os.pathsep.join([str(root), *([inherited] if inherited else [])]))
-        patch.delenv("ARENA_DISABLE_PLUGINS", raising=False)
-        yield root
 
 
 @pytest.fixture(scope="module")
@@ -344,19 +240,16 @@ def test_get_executor() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ Ray
-def _ray_installed() -> bool:
-    return importlib.util.find_spec("ray") is not None
-
-
-@pytest.mark.skipif(_ray_installed(), reason="Ray is installed, so the missing-Ray error cannot happen")
-def test_ray_executor_without_ray_says_how_to_install_it(instance: AuctionInstance) -> None:
+def test_ray_executor_without_ray_says_how_to_install_it(
+    instance: AuctionInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray looks like to import
     with pytest.raises(InvalidInput, match=r'Ray is not installed: pip install "intent-arena\[ray\]"'):
         RayExecutor().run([task(instance, "baseline")])
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _ray_installed(), reason='Ray is not installed (pip install "intent-arena[ray]")')
-def test_ray_executor_matches_the_local_executor(plugins: Path, instance: AuctionInstance) -> None:
+def test_ray_executor_matches_the_local_executor(local_ray: object, instance: AuctionInstance) -> None:
     tasks = [task(instance, name) for name in ("baseline", "rt_raise", "rt_exit", "rt_quiet")]
     on_ray = RayExecutor(workers=2).run(tasks)
     assert without_seconds(on_ray) == without_seconds(LocalExecutor(2).run(tasks))
