@@ -98,6 +98,10 @@ if TYPE_CHECKING:
     from auction.synthetic import OrderShape, generate_instance
     from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
     from tournament.market import AuctionOutcome, Market
+    from tournament.results import Standing, TournamentResults
+    from tournament.scenarios import Scenario
+    from tournament.store import ResultStore
+    from tournament.tournament import Tournament, TournamentProgress
 
 _LAZY = {
     "MarketShape": "liquidity.synthetic",
@@ -107,11 +111,17 @@ _LAZY = {
     "generate_instance": "auction.synthetic",
     "Market": "tournament.market",
     "AuctionOutcome": "tournament.market",
+    "Scenario": "tournament.scenarios",
+    "ResultStore": "tournament.store",
+    "Standing": "tournament.results",
+    "TournamentResults": "tournament.results",
+    "Tournament": "tournament.tournament",
+    "TournamentProgress": "tournament.tournament",
 }
 
 
 def __getattr__(name: str) -> Any:
-    # Generators need numpy; load them only when used, so that `import arena` stays light.
+    # Generators and tournaments need numpy (and SQLAlchemy); load them only when used: `import arena` stays light.
     if name in _LAZY:
         from importlib import import_module
 
@@ -161,7 +171,9 @@ __all__ = [
     "Market",
     "MarketShape",
     "OrderShape",
+    "ResultStore",
     "Route",
+    "Scenario",
     "Score",
     "ScoringError",
     "Selection",
@@ -170,12 +182,16 @@ __all__ = [
     "SolverLoadError",
     "SolverRefused",
     "StablePool",
+    "Standing",
     "Submission",
     "SwapIntent",
     "SyntheticMarket",
     "Token",
     "TokenInfo",
     "TokenList",
+    "Tournament",
+    "TournamentProgress",
+    "TournamentResults",
     "Traits",
     "UnknownAsset",
     "UnknownIntentAsset",

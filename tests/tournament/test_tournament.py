@@ -1,0 +1,226 @@
+"""Tournaments end to end with real worker processes: determinism, containment, kill and resume, Ray."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from liquidity.errors import InvalidInput
+from solvers import SolverLoadError
+from tournament import ResultStore
+from tournament.runner import LocalExecutor, RayExecutor
+from tournament.tournament import Tournament, TournamentConfig, TournamentProgress, episode_seed
+
+BUILT_INS = ["baseline", "split", "batch"]
+SMALL: dict[str, Any] = {"auctions": 4, "episode_length": 2, "seed": 5, "time_limit_s": 10.0}
+
+
+def contents(store: ResultStore, tournament_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Everything a tournament stored except wall times."""
+    outcomes = [
+        (row.auction_index, row.solver, row.status, row.reason, row.score, row.solutions)
+        for row in store.outcomes(tournament_id)
+    ]
+    auctions = [(row.auction_index, row.instance_id, row.result) for row in store.auctions(tournament_id)]
+    return sorted(outcomes), sorted(auctions)
+
+
+@pytest.fixture(scope="module")
+def small_runs() -> dict[int, tuple[Any, Any, list[TournamentProgress]]]:
+    """The small built-in tournament with 1 and with 2 workers: (results, store contents, progress)."""
+    runs = {}
+    for workers in (1, 2):
+        tournament = Tournament(BUILT_INS, **SMALL)
+        seen: list[TournamentProgress] = []
+        with ResultStore.memory() as store:
+            results = tournament.play(store=store, workers=workers, progress=seen.append)
+            runs[workers] = (results, contents(store, tournament.id), seen)
+    return runs
+
+
+def test_one_and_two_workers_give_identical_results(small_runs: dict[int, Any]) -> None:
+    one, two = small_runs[1], small_runs[2]
+    assert one[0] == two[0]
+    assert one[1] == two[1]
+    outcomes, auctions = one[1]
+    assert len(outcomes) == SMALL["auctions"] * len(BUILT_INS)
+    assert [index for index, _, _ in auctions] == list(range(SMALL["auctions"]))
+    assert {status for _, _, status, *_ in outcomes} <= {"settled", "no_bid", "invalid"}
+    assert any(result["won"] for _, _, result in auctions)  # somebody won something
+
+
+def test_auction_records_describe_the_market(small_runs: dict[int, Any]) -> None:
+    _, (outcomes, auctions), _ = small_runs[1]
+    for index, instance_id, record in auctions:
+        assert record["episode"] == index // SMALL["episode_length"]
+        assert record["block"] == index % SMALL["episode_length"]
+        assert instance_id == record["instance"]
+        assert record["filled"] <= record["intents"]
+        winners = {winner["solver"] for winner in record["auction"]["winners"]}
+        assert set(record["won"]) == winners
+        settled = {entry["solver"] for entry in record["settled"]}
+        assert settled <= winners
+        if settled:
+            assert int(record["volume"]) > 0
+            assert record["utilization"]["chains"]
+            assert all(0 < share <= 1 for share in record["utilization"]["chains"].values())
+        scored = {solver: score for i, solver, status, _, score, _ in outcomes if i == index and status == "settled"}
+        for solver, total in record["won"].items():
+            assert int(total) <= scored[solver] * 3  # at most three winning solutions, none above the best
+
+
+def test_progress_reports_every_call_and_auction(small_runs: dict[int, Any]) -> None:
+    _, _, seen = small_runs[2]
+    calls = [event for event in seen if event.kind == "solver"]
+    auctions = [event for event in seen if event.kind == "auction"]
+    assert len(calls) == SMALL["auctions"] * len(BUILT_INS)
+    assert [event.auctions_done for event in auctions] == list(range(1, SMALL["auctions"] + 1))
+    assert all(event.auctions_total == SMALL["auctions"] and not event.resumed for event in seen)
+    assert sorted(event.auction for event in auctions) == list(range(SMALL["auctions"]))
+
+
+def test_misbehaving_solvers_are_contained_and_change_nothing_for_the_others(plugins: Path) -> None:
+    options = {**SMALL, "auctions": 2, "time_limit_s": 2.0}
+    with ResultStore.memory() as store:
+        mixed = Tournament(["baseline", "rt_hang", "rt_exit", "rt_raise", "rt_garbage"], **options)
+        results = mixed.play(store=store, executor=LocalExecutor(2, grace_s=0.5))
+        rows = store.outcomes(mixed.id)
+        mixed_records = [row.result for row in store.auctions(mixed.id)]
+    statuses = {(row.solver, row.status) for row in rows}
+    assert statuses == {
+        ("baseline", "settled"),
+        ("rt_hang", "timed_out"),
+        ("rt_exit", "crashed"),
+        ("rt_raise", "crashed"),
+        ("rt_garbage", "crashed"),
+    }
+    reasons = {row.solver: row.reason for row in rows}
+    assert reasons["rt_hang"] == "exceeded 2.0 s"
+    assert reasons["rt_exit"] == "exited with code 3"
+    assert reasons["rt_raise"] == "solving: ValueError: boom"
+    assert "not a list of auction.Solution" in (reasons["rt_garbage"] or "")
+    assert results.ranked_names[0] == "baseline"
+
+    with ResultStore.memory() as store:
+        alone = Tournament(["baseline"], **options)
+        alone.play(store=store)
+        alone_rows = store.outcomes(alone.id)
+        alone_records = [row.result for row in store.auctions(alone.id)]
+    baseline = [(row.auction_index, row.score, row.solutions) for row in rows if row.solver == "baseline"]
+    assert baseline == [(row.auction_index, row.score, row.solutions) for row in alone_rows]
+    assert [record["won"] for record in mixed_records] == [record["won"] for record in alone_records]
+    assert [record["utilization"] for record in mixed_records] == [record["utilization"] for record in alone_records]
+
+
+RESUMABLE: dict[str, Any] = {"auctions": 6, "episode_length": 3, "seed": 9, "time_limit_s": 10.0}
+
+PLAY_SCRIPT = """
+import sys
+from tournament.tournament import Tournament
+
+if __name__ == "__main__":
+    Tournament({solvers!r}, **{options!r}).play(store=sys.argv[1], workers=1)
+"""
+
+
+def test_a_killed_tournament_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
+    database = tmp_path / "runs.db"
+    url = f"sqlite:///{database}"
+    tournament = Tournament(BUILT_INS, **RESUMABLE)
+    script = PLAY_SCRIPT.format(solvers=BUILT_INS, options=RESUMABLE)
+    process = subprocess.Popen([sys.executable, "-c", script, url])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+            if database.exists() and _count(database, "auctions") >= 2:
+                break
+        assert process.poll() is None, "the tournament finished before it could be killed"
+        process.kill()
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stored_auctions, stored_calls = _count(database, "auctions"), _count(database, "solver_outcomes")
+    assert 2 <= stored_auctions < RESUMABLE["auctions"]
+
+    seen: list[TournamentProgress] = []
+    with ResultStore(url) as store:
+        resumed = tournament.play(store=store, progress=seen.append)
+        after = contents(store, tournament.id)
+    with ResultStore.memory() as store:
+        uninterrupted = tournament.play(store=store)
+        expected = contents(store, tournament.id)
+    assert resumed == uninterrupted
+    assert after == expected
+    fresh_calls = [event for event in seen if event.kind == "solver" and not event.resumed]
+    assert len(fresh_calls) == RESUMABLE["auctions"] * len(BUILT_INS) - stored_calls
+    assert sum(event.kind == "auction" and event.resumed for event in seen) == stored_auctions
+
+
+def test_a_store_that_does_not_replay_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    tournament = Tournament(["baseline"], **{**SMALL, "auctions": 2})
+    with ResultStore(url) as store:
+        tournament.play(store=store)
+    with sqlite3.connect(tmp_path / "runs.db") as connection:
+        connection.execute("UPDATE auctions SET result = '{}' WHERE auction_index = 0")
+    with ResultStore(url) as store, pytest.raises(InvalidInput, match="auction 0 .* replays differently"):
+        tournament.play(store=store)
+
+
+def test_the_same_id_with_another_configuration_is_refused() -> None:
+    with ResultStore.memory() as store:
+        Tournament(["baseline"], auctions=1, seed=1, tournament_id="t").play(store=store)
+        with pytest.raises(InvalidInput, match="exists with a different config"):
+            Tournament(["baseline"], auctions=1, seed=2, tournament_id="t").play(store=store)
+
+
+def test_configuration_errors_name_the_field() -> None:
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"solvers": ()}, "solvers"),
+        ({"solvers": ("baseline", "baseline")}, "solvers"),
+        ({"solvers": ("baseline",), "scenario": "four-chains-v9"}, "scenario"),
+        ({"solvers": ("baseline",), "auctions": 0}, "auctions"),
+        ({"solvers": ("baseline",), "episode_length": 0}, "episode_length"),
+        ({"solvers": ("baseline",), "seed": -1}, "seed"),
+        ({"solvers": ("baseline",), "time_limit_s": 0}, "time_limit_s"),
+        ({"solvers": ("baseline",), "mechanism": "lottery"}, "mechanism"),
+    ]
+    for options, field in cases:
+        with pytest.raises(InvalidInput) as caught:
+            TournamentConfig(**options)
+        assert caught.value.field == field, options
+    with pytest.raises(SolverLoadError, match="no solver named 'nope'"):
+        Tournament(["baseline", "nope"])
+
+
+def test_ids_and_seeds_depend_on_the_configuration_only() -> None:
+    first = TournamentConfig(solvers=("split", "baseline"), seed=3)
+    assert first.solvers == ("baseline", "split")
+    assert first.id == TournamentConfig(solvers=("baseline", "split"), seed=3).id
+    assert first.id != TournamentConfig(solvers=("baseline", "split"), seed=4).id
+    assert len({episode_seed(3, episode) for episode in range(100)}) == 100
+
+
+@pytest.mark.slow
+def test_ray_runs_a_tournament_like_the_local_executor(local_ray: object, small_runs: dict[int, Any]) -> None:
+    tournament = Tournament(BUILT_INS, **SMALL)
+    with ResultStore.memory() as store:
+        on_ray = tournament.play(store=store, executor=RayExecutor(workers=2))
+        assert contents(store, tournament.id) == small_runs[1][1]
+    assert on_ray == small_runs[1][0]
+
+
+def _count(database: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as connection:
+            return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+    except sqlite3.OperationalError:  # not created yet
+        return 0

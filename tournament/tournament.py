@@ -1,0 +1,567 @@
+"""Tournaments: many seeded auctions of an evolving market, every solver isolated, every outcome stored.
+
+A :class:`Tournament` only holds its configuration; :meth:`Tournament.play` does the work and returns the
+:class:`~tournament.results.TournamentResults` (Axelrod's ``Tournament(...).play()``):
+
+>>> import arena as ar
+>>> tournament = ar.Tournament(["baseline", "split"], auctions=2, seed=3)
+>>> results = tournament.play(workers=2)
+>>> results.ranked_names, dict(results.wins)
+(('split', 'baseline'), {'baseline': 0, 'split': 2})
+
+How a tournament runs:
+
+- **Episodes.** The ``auctions`` are cut into episodes of ``episode_length`` consecutive blocks. Each episode
+  is its own market: the scenario's market generated from the episode's seed, evolved block by block by a
+  :class:`~tournament.scenarios.EvolvingMarket` (arrivals, shocks, congestion), with one auction per block
+  whose winners settle on the market, so an episode's auctions depend on each other and different
+  episodes do not. Auction ``i`` is block ``i % episode_length`` of episode ``i // episode_length``.
+  Independent episodes make the leaderboard's bootstrap intervals honest and let the auctions of different
+  episodes run side by side.
+- **Waves.** Block ``b`` of every episode forms a wave: the sealed instances of the wave's auctions go to
+  the executor together, one isolated :class:`~tournament.runner.SolveTask` per (auction, solver), so that
+  ``workers`` processes stay busy. When the wave is back, each auction runs (the chosen mechanism and
+  scoring rule) and settles on its market.
+- **Seeds.** One top seed. Episode markets, solver seeds (:func:`~tournament.runner.task_seeds`) and the
+  mechanisms' tie-breaks come from it through :class:`numpy.random.SeedSequence`, keyed by index and by
+  solver name, so results do not depend on the number of workers, the executor or the order of the solvers.
+- **Outcomes.** Each solver's call ends ``settled`` (it proposed a solution the auction validated and
+  scored, whether or not it won), ``invalid`` (it proposed, nothing passed; the reason is the first
+  rejection), ``timed_out``, ``crashed`` or ``no_bid``. Each is written to the store the moment its
+  worker answers; each auction's result is written when it has settled.
+- **Resuming.** Playing a tournament again with the same store and configuration (hence the same id)
+  continues it: stored outcomes are not recomputed, the markets are replayed from the stored solutions,
+  each replayed auction is checked against its stored result, and only what is missing runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from auction.errors import InvalidSolution
+from auction.instance import AuctionInstance
+from auction.io import instance_to_json
+from auction.mechanisms import get_mechanism
+from auction.run import run_auction
+from auction.scoring import get_scoring_rule
+from auction.solution import Submission
+from auction.solution_io import submission_from_json
+from auction.validation import validate
+from liquidity.assets import AssetId, ChainId
+from liquidity.bridge import Bridge
+from liquidity.errors import InvalidInput
+from solvers import load_solver
+from tournament.market import AuctionOutcome, Market
+from tournament.results import TournamentResults
+from tournament.runner import Executor, SolveResult, SolveTask, get_executor, task_seeds
+from tournament.scenarios import EvolvingMarket, get_scenario
+from tournament.store import OutcomeRow as _OutcomeRow
+from tournament.store import ResultStore
+
+__all__ = ["Tournament", "TournamentConfig", "TournamentProgress"]
+
+_EPISODE_STREAM: Final = 0xE915_0DE5
+"""Mixed into the episode seeds so they never coincide with the solver or block streams."""
+
+_MECHANISM_STREAM: Final = 0x3EC4_A515
+"""Mixed into the mechanisms' tie-break seeds."""
+
+_ONE: Final = 10**18
+"""Reference prices are wei of the native token per ``10**18`` base units."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TournamentConfig:
+    """Everything that decides a tournament's results (and nothing that does not, like the worker count).
+
+    Attributes:
+        solvers: Registered solver names, sorted, each once.
+        scenario: A scenario id of :data:`~tournament.scenarios.SCENARIOS`.
+        auctions: How many auctions.
+        episode_length: Auctions per independent market episode (the last episode may be shorter).
+        seed: The top seed.
+        mechanism: The winner-selection mechanism (``fair``, ``single``, ``stake_weighted``, ``optimal``).
+        scoring: The scoring rule (``cip38`` or ``welfare``).
+        time_limit_s: Each solver call's time limit.
+        memory_limit_mb: Each solver process's memory limit, or ``None``.
+
+    Raises:
+        InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, or a
+            count, seed or limit out of range; ``field`` names it.
+    """
+
+    solvers: tuple[str, ...]
+    scenario: str = "three-chains-v1"
+    auctions: int = 20
+    episode_length: int = 10
+    seed: int = 0
+    mechanism: str = "fair"
+    scoring: str = "cip38"
+    time_limit_s: float = 5.0
+    memory_limit_mb: int | None = 2048
+
+    def __post_init__(self) -> None:
+        names = tuple(self.solvers)
+        if not names:
+            raise InvalidInput("solvers", "name at least one solver (see `arena solvers list`)")
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise InvalidInput("solvers", f"{duplicates[0]!r} is named twice; each solver plays once")
+        object.__setattr__(self, "solvers", tuple(sorted(names)))
+        get_scenario(self.scenario)
+        get_mechanism(self.mechanism)
+        get_scoring_rule(self.scoring)
+        for name, value, least in (("auctions", self.auctions, 1), ("episode_length", self.episode_length, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise InvalidInput(name, f"must be an integer of at least {least}, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InvalidInput("seed", f"must be a non-negative integer, got {self.seed!r}")
+        if not self.time_limit_s > 0:
+            raise InvalidInput("time_limit_s", f"must be positive, got {self.time_limit_s!r}")
+        if self.memory_limit_mb is not None and not self.memory_limit_mb > 0:
+            raise InvalidInput("memory_limit_mb", f"must be positive or None, got {self.memory_limit_mb!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The configuration as the store keeps it."""
+        return {
+            "solvers": list(self.solvers),
+            "scenario": self.scenario,
+            "auctions": self.auctions,
+            "episode_length": self.episode_length,
+            "seed": self.seed,
+            "mechanism": self.mechanism,
+            "scoring": self.scoring,
+            "time_limit_s": self.time_limit_s,
+            "memory_limit_mb": self.memory_limit_mb,
+        }
+
+    @property
+    def id(self) -> str:
+        """A tournament id derived from the configuration: the same configuration gets the same id.
+
+        Examples:
+            >>> TournamentConfig(solvers=("split", "baseline"), seed=42).id
+            'three-chains-v1-seed42-...'
+        """
+        digest = hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
+        return f"{self.scenario}-seed{self.seed}-{digest[:10]}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TournamentProgress:
+    """A progress report, sent as each solver call finishes and as each auction settles.
+
+    Attributes:
+        kind: ``"solver"`` (a solver call finished) or ``"auction"`` (an auction settled).
+        auction: The auction's index.
+        auctions_done: Auctions settled so far (stored ones included).
+        auctions_total: Auctions in the tournament.
+        solver: For ``"solver"``: whose call finished.
+        status: For ``"solver"``: its outcome (``settled``, ``invalid``, ``timed_out``, ``crashed``, ``no_bid``).
+        seconds: For ``"solver"``: how long the call took.
+        resumed: Whether the report is about work found in the store rather than done now.
+    """
+
+    kind: Literal["solver", "auction"]
+    auction: int
+    auctions_done: int
+    auctions_total: int
+    solver: str | None = None
+    status: str | None = None
+    seconds: float | None = None
+    resumed: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class _Episode:
+    """One independent market of a tournament."""
+
+    index: int
+    first: int
+    length: int
+    evolving: EvolvingMarket
+    market: Market
+
+
+@dataclass(slots=True, kw_only=True)
+class _Pending:
+    """An auction of the current wave, waiting for its solvers."""
+
+    index: int
+    episode: _Episode
+    instance: AuctionInstance
+    events: dict[str, Any] = field(default_factory=dict)
+
+
+class Tournament:
+    """Many seeded auctions of an evolving market between named solvers.
+
+    The constructor only checks and stores the configuration (solver names are looked up at once, so a typo
+    fails before anything runs); :meth:`play` runs it.
+
+    Args:
+        solvers: Registered solver names (see :func:`solvers.available`).
+        scenario: A scenario id.
+        auctions: How many auctions.
+        episode_length: Auctions per independent market episode.
+        seed: The top seed.
+        mechanism: ``fair`` (CIP-67), ``single``, ``stake_weighted`` or ``optimal``.
+        scoring: ``cip38`` or ``welfare``.
+        time_limit_s: Each solver call's time limit in seconds (the runner kills it a grace second later).
+        memory_limit_mb: Each solver process's memory limit (``None`` for none).
+        tournament_id: The id in the store; defaults to :attr:`TournamentConfig.id`.
+
+    Raises:
+        InvalidInput: A bad configuration value (see :class:`TournamentConfig`).
+        SolverLoadError: A solver name that is not registered, or whose plugin is broken.
+    """
+
+    def __init__(
+        self,
+        solvers: Sequence[str],
+        *,
+        scenario: str = "three-chains-v1",
+        auctions: int = 20,
+        episode_length: int = 10,
+        seed: int = 0,
+        mechanism: str = "fair",
+        scoring: str = "cip38",
+        time_limit_s: float = 5.0,
+        memory_limit_mb: int | None = 2048,
+        tournament_id: str | None = None,
+    ) -> None:
+        if isinstance(solvers, str):
+            solvers = [name.strip() for name in solvers.split(",") if name.strip()]
+        self.config = TournamentConfig(
+            solvers=tuple(solvers),
+            scenario=scenario,
+            auctions=auctions,
+            episode_length=episode_length,
+            seed=seed,
+            mechanism=mechanism,
+            scoring=scoring,
+            time_limit_s=time_limit_s,
+            memory_limit_mb=memory_limit_mb,
+        )
+        for name in self.config.solvers:
+            load_solver(name)
+        self.id = tournament_id if tournament_id is not None else self.config.id
+
+    def __repr__(self) -> str:
+        config = self.config
+        return (
+            f"Tournament({list(config.solvers)!r}, scenario={config.scenario!r}, auctions={config.auctions}, "
+            f"seed={config.seed})"
+        )
+
+    def play(
+        self,
+        *,
+        store: ResultStore | str | None = None,
+        executor: Executor | str = "local",
+        workers: int = 1,
+        progress: Callable[[TournamentProgress], None] | None = None,
+    ) -> TournamentResults:
+        """Run the tournament (or the rest of it, if the store holds part of it) and return its results.
+
+        Args:
+            store: A :class:`~tournament.store.ResultStore`, a database URL or file path, or ``None`` for an
+                in-memory store (nothing kept after the results are read).
+            executor: ``"local"`` (isolated processes on this machine), ``"ray"``, or an executor object.
+            workers: Solver processes at once, for an executor given by name.
+            progress: Called with a :class:`TournamentProgress` as each solver call finishes and as each
+                auction settles.
+
+        Raises:
+            InvalidInput: The store is unreachable, holds this id with another configuration, or holds
+                results the replay does not reproduce; or the executor is unknown or unavailable.
+        """
+        runner = get_executor(executor, workers=workers) if isinstance(executor, str) else executor
+        database = store if isinstance(store, ResultStore) else ResultStore.memory() if store is None else None
+        if database is None:
+            assert isinstance(store, str)
+            database = ResultStore(store)
+        try:
+            database.start(self.id, self.config.to_json())
+            _Play(self, database, runner, progress).run()
+            return TournamentResults.from_store(database, self.id)
+        finally:
+            if not isinstance(store, ResultStore):
+                database.close()
+
+
+class _Play:
+    """One run of a tournament: the episodes, the waves, the store."""
+
+    def __init__(
+        self,
+        tournament: Tournament,
+        store: ResultStore,
+        runner: Executor,
+        progress: Callable[[TournamentProgress], None] | None,
+    ) -> None:
+        self.config = tournament.config
+        self.id = tournament.id
+        self.store = store
+        self.runner = runner
+        self.progress = progress
+        self.seeds = task_seeds(self.config.seed, self.config.auctions, self.config.solvers)
+        self.outcomes: dict[tuple[int, str], _OutcomeRow] = {
+            (row.auction_index, row.solver): row for row in store.outcomes(self.id)
+        }
+        self.stored = {row.auction_index: row.result for row in store.auctions(self.id)}
+        self.done = 0
+
+    def run(self) -> None:
+        config = self.config
+        episodes = []
+        for number, first in enumerate(range(0, config.auctions, config.episode_length)):
+            evolving = EvolvingMarket(config.scenario, seed=episode_seed(config.seed, number))
+            episodes.append(
+                _Episode(
+                    index=number,
+                    first=first,
+                    length=min(config.episode_length, config.auctions - first),
+                    evolving=evolving,
+                    market=evolving.new_market(),
+                )
+            )
+        for block in range(config.episode_length):
+            wave = [self._open(episode, block) for episode in episodes if block < episode.length]
+            self._solve(wave)
+            for pending in wave:
+                self._settle(pending)
+
+    def _open(self, episode: _Episode, block: int) -> _Pending:
+        """Start an auction: the block's events on the episode's market, and its sealed instance."""
+        events = episode.evolving.begin(episode.market)
+        return _Pending(
+            index=episode.first + block,
+            episode=episode,
+            instance=events.instance,
+            events={
+                "episode": episode.index,
+                "block": block,
+                "arrived": len(events.submitted),
+                "shock": None if events.shock is None else {"symbol": events.shock[0], "factor": events.shock[1]},
+                "congested": list(events.congested),
+            },
+        )
+
+    def _solve(self, wave: Sequence[_Pending]) -> None:
+        """Run every missing solver call of the wave; record each outcome as it arrives."""
+        config = self.config
+        by_key = {f"auction-{pending.index}": pending for pending in wave}
+        tasks = []
+        for pending in wave:
+            missing = [name for name in config.solvers if (pending.index, name) not in self.outcomes]
+            for name in config.solvers:
+                if name not in missing:
+                    row = self.outcomes[(pending.index, name)]
+                    self._report("solver", pending.index, name, row.status, row.seconds, resumed=True)
+            if not missing:
+                continue
+            sealed = instance_to_json(pending.instance)
+            tasks += [
+                SolveTask(
+                    key=f"auction-{pending.index}",
+                    solver=name,
+                    seed=self.seeds[(pending.index, name)],
+                    instance=sealed,
+                    time_limit_s=config.time_limit_s,
+                    memory_limit_mb=config.memory_limit_mb,
+                )
+                for name in missing
+            ]
+
+        def finished(result: SolveResult) -> None:
+            pending = by_key[result.key]
+            status, reason, score = self._judge(pending.instance, result)
+            self.store.record_outcome(
+                self.id,
+                pending.index,
+                result.solver,
+                status=status,
+                reason=reason,
+                seconds=result.seconds,
+                score=score,
+                solutions=result.solutions,
+            )
+            self.outcomes[(pending.index, result.solver)] = _OutcomeRow(
+                tournament_id=self.id,
+                auction_index=pending.index,
+                solver=result.solver,
+                status=status,
+                reason=reason,
+                seconds=result.seconds,
+                score=score,
+                solutions=result.solutions,
+            )
+            self._report("solver", pending.index, result.solver, status, result.seconds)
+
+        if tasks:
+            self.runner.run(tasks, progress=finished)
+
+    def _judge(self, instance: AuctionInstance, result: SolveResult) -> tuple[str, str | None, int | None]:
+        """``(status, reason, score)`` of a solver call: the auction's own validation and scoring of it."""
+        if result.status != "proposed":
+            return result.status, result.reason, None
+        try:
+            submission = result.submission(instance)
+        except InvalidSolution as error:
+            return "invalid", f"unreadable: {error}", None
+        alone = run_auction(instance, [submission], mechanism="single", scoring=self.config.scoring)
+        scores = [outcome.score.total for outcome in alone.outcomes if outcome.status == "valid" and outcome.score]
+        if scores:
+            return "settled", None, max(scores)
+        first = alone.outcomes[0] if alone.outcomes else None
+        reason = "no solution was scored" if first is None else f"{first.reason}: {first.message}"
+        return "invalid", reason, None
+
+    def _settle(self, pending: _Pending) -> None:
+        """Run the auction on the stored proposals, settle it on its market, record (or check) its result."""
+        config = self.config
+        submissions: list[Submission] = []
+        failed: dict[str, str] = {}
+        for name in config.solvers:
+            row = self.outcomes[(pending.index, name)]
+            if row.status in ("timed_out", "crashed"):
+                failed[name] = f"{row.status}: {row.reason}"
+            if row.status not in ("settled", "invalid"):
+                continue
+            try:
+                submissions.append(
+                    submission_from_json({"solver": name, "solutions": list(row.solutions)}, pending.instance)
+                )
+            except InvalidSolution:
+                continue  # unreadable: recorded as invalid, and no part of the auction
+        market = pending.episode.market
+        outcome = market.settle(
+            pending.instance,
+            submissions,
+            mechanism=config.mechanism,
+            scoring=config.scoring,
+            seed=mechanism_seed(config.seed, pending.index),
+            crashed=failed,
+        )
+        record = json.loads(json.dumps(_auction_record(pending, outcome), sort_keys=True))
+        resumed = pending.index in self.stored
+        if resumed and self.stored[pending.index] != record:
+            raise InvalidInput(
+                "store",
+                f"auction {pending.index} of tournament {self.id!r} replays differently from the stored result; "
+                "the scenario or a solver must have changed since it was stored: start a new tournament id",
+            )
+        if not resumed:
+            instance_id = pending.instance.id or f"auction-{pending.index}"
+            self.store.record_auction(self.id, pending.index, instance_id=instance_id, result=record)
+        pending.episode.evolving.end(market)
+        self.done += 1
+        self._report("auction", pending.index, resumed=resumed)
+
+    def _report(
+        self,
+        kind: Literal["solver", "auction"],
+        index: int,
+        solver: str | None = None,
+        status: str | None = None,
+        seconds: float | None = None,
+        *,
+        resumed: bool = False,
+    ) -> None:
+        if self.progress is not None:
+            self.progress(
+                TournamentProgress(
+                    kind=kind,
+                    auction=index,
+                    auctions_done=self.done,
+                    auctions_total=self.config.auctions,
+                    solver=solver,
+                    status=status,
+                    seconds=seconds,
+                    resumed=resumed,
+                )
+            )
+
+
+def episode_seed(seed: int, episode: int) -> int:
+    """The market seed of one episode (32 bits), from the top seed.
+
+    Examples:
+        >>> episode_seed(42, 0) == episode_seed(42, 0) != episode_seed(42, 1)
+        True
+    """
+    sequence = np.random.SeedSequence((seed, _EPISODE_STREAM), spawn_key=(episode,))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def mechanism_seed(seed: int, auction: int) -> int:
+    """The tie-break seed of one auction's mechanism (32 bits), from the top seed."""
+    sequence = np.random.SeedSequence((seed, _MECHANISM_STREAM), spawn_key=(auction,))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _value(instance: AuctionInstance, asset: AssetId, amount: int) -> int:
+    """``amount`` of ``asset`` in wei of the numeraire, by the instance's reference price (0 without one)."""
+    info = instance.tokens.get(asset)
+    if info is None or info.reference_price is None:
+        return 0
+    return amount * info.reference_price // _ONE
+
+
+def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any]:
+    """The auction's row in the store: its events, result, settlement and the load it put on the market."""
+    instance = pending.instance
+    won: dict[str, int] = {}
+    for bid in outcome.winners:
+        won[bid.solver] = won.get(bid.solver, 0) + bid.score.total
+    proposals = {(s.solver, solution.id): solution for s in outcome.submissions for solution in s.solutions}
+    pools: dict[str, int] = {}
+    bridged: dict[str, int] = {}
+    gas: dict[ChainId, int] = {}
+    for key in outcome.settled:
+        solution = proposals[key]
+        for step in solution.interactions:
+            if step.internalize:
+                continue
+            item = instance.liquidity.get(step.id)
+            if isinstance(item, Bridge):
+                bridged[step.id] = bridged.get(step.id, 0) + step.input_amount
+            else:
+                pools[step.id] = pools.get(step.id, 0) + _value(instance, step.input_token, step.input_amount)
+        for chain, used in validate(instance, solution).gas_by_chain.items():
+            gas[chain] = gas.get(chain, 0) + used
+    bridges = {}
+    for bridge_id, amount in bridged.items():
+        bridge = instance.liquidity.get(bridge_id)
+        assert isinstance(bridge, Bridge)
+        bridges[bridge_id] = round(amount / bridge.capacity, 9) if bridge.capacity else 1.0
+    chains = {
+        chain: round(used / instance.chains[chain].block_gas_limit, 9)
+        for chain, used in gas.items()
+        if chain in instance.chains
+    }
+    volume = sum(_value(instance, e.sell_token, e.executed_sell) for e in outcome.executions)
+    return {
+        **pending.events,
+        "instance": instance.id,
+        "intents": len(instance.intents),
+        "expired": len(outcome.expired),
+        "auction": outcome.result.to_json(),
+        "won": {solver: str(total) for solver, total in sorted(won.items())},
+        "settled": [{"solver": solver, "id": solution_id} for solver, solution_id in outcome.settled],
+        "failed": [{"solver": s, "id": i, "reason": reason} for s, i, reason in outcome.failed],
+        "filled": len({execution.order for execution in outcome.executions}),
+        "volume": str(volume),
+        "utilization": {
+            "pools": {pool: str(value) for pool, value in sorted(pools.items())},
+            "bridges": dict(sorted(bridges.items())),
+            "chains": dict(sorted(chains.items())),
+        },
+    }
