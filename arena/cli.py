@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 if TYPE_CHECKING:
     from auction.instance import AuctionInstance, InstanceSummary
     from solvers.base import Solver
+    from tournament.results import TournamentResults
+    from tournament.tournament import TournamentProgress
 
 try:
     import typer
@@ -77,12 +79,12 @@ if HAVE_CLI:
         _print_summary(str(instance), summary, loaded.notes)
 
     @app.command()
-    def demo(
+    def route(
         seed: Annotated[int, typer.Option(help="Seed of the generated market.")] = 7,
         sell: Annotated[str, typer.Option(help="What to sell.")] = "1000 USDC@ethereum",
         buy: Annotated[str, typer.Option(help="What to buy.")] = "ETH@arbitrum",
     ) -> None:
-        """Generate a three-chain market, summarize it, and route one cross-chain trade through it."""
+        """Generate a three-chain market, summarize it, and show the best routes of one trade through it."""
         from auction.synthetic import generate_instance
         from liquidity.errors import ArenaError
 
@@ -328,6 +330,258 @@ if HAVE_CLI:
             )
         for note in chosen.notes:
             stderr.print(f"[dim]note: {escape(note)}[/]", highlight=False)
+
+    # ------------------------------------------------------------------------------------------ tournaments
+    BUILT_IN_SOLVERS = ("baseline", "split", "batch")
+
+    @app.command()
+    def demo(
+        seed: Annotated[int, typer.Option(help="The tournament's top seed.")] = 7,
+        auctions: Annotated[int, typer.Option(help="How many auctions.")] = 12,
+        workers: Annotated[int, typer.Option(help="Solver processes at once.")] = 2,
+    ) -> None:
+        """A small tournament of the built-in solvers on three-chains-v1, ending in the leaderboard."""
+        stdout.print(
+            f"Tournament: {', '.join(BUILT_IN_SOLVERS)} over {auctions} auctions of an evolving three-chain market "
+            f"(three-chains-v1, seed {seed}), each solver isolated in its own process.",
+            highlight=False,
+        )
+        results = _play(
+            list(BUILT_IN_SOLVERS),
+            scenario="three-chains-v1",
+            auctions=auctions,
+            episode_length=4,
+            seed=seed,
+            workers=workers,
+            store=None,
+            time_limit=5.0,
+        )
+        stdout.print(results)
+        stdout.print(
+            "Next: `arena tournament run --auctions 100 --store sqlite:///runs.db`, then "
+            "`arena results show runs.db` and `arena report runs.db -o report.html`.",
+            highlight=False,
+        )
+
+    tournament_app = typer.Typer(
+        name="tournament", help="Run tournaments: many seeded auctions between solvers.", no_args_is_help=True
+    )
+    app.add_typer(tournament_app, name="tournament")
+
+    @tournament_app.command("run")
+    def tournament_run(
+        solvers: Annotated[str, typer.Option(help="Comma-separated solver names.")] = ",".join(BUILT_IN_SOLVERS),
+        scenario: Annotated[str, typer.Option(help="A scenario id.")] = "three-chains-v1",
+        auctions: Annotated[int, typer.Option(help="How many auctions.")] = 20,
+        seed: Annotated[int, typer.Option(help="The top seed.")] = 0,
+        workers: Annotated[int, typer.Option(help="Solver processes (or Ray tasks) at once.")] = 1,
+        store: Annotated[
+            str | None, typer.Option(help="Database URL or SQLite file for the results (kept; resumable).")
+        ] = None,
+        episode_length: Annotated[int, typer.Option(help="Auctions per independent market episode.")] = 10,
+        mechanism: Annotated[str, typer.Option(help="fair, single, stake_weighted or optimal.")] = "fair",
+        scoring: Annotated[str, typer.Option(help="cip38 or welfare.")] = "cip38",
+        time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solver call.")] = 5.0,
+        memory_limit: Annotated[int, typer.Option("--memory-limit", help="MB per solver process.")] = 2048,
+        executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
+        address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray).")] = None,
+        tournament_id: Annotated[
+            str | None, typer.Option("--id", help="Tournament id (default: from the config).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Run a tournament (or resume it: the same command and store continue where it stopped)."""
+        names = [name.strip() for name in solvers.split(",") if name.strip()]
+        if executor == "ray" and address is not None:
+            options: dict[str, Any] = {"address": address}
+        elif address is not None:
+            raise _fail("--address is for --executor ray")
+        else:
+            options = {}
+        results = _play(
+            names,
+            scenario=scenario,
+            auctions=auctions,
+            episode_length=episode_length,
+            seed=seed,
+            workers=workers,
+            store=store,
+            time_limit=time_limit,
+            memory_limit=memory_limit,
+            mechanism=mechanism,
+            scoring=scoring,
+            executor=executor,
+            executor_options=options,
+            tournament_id=tournament_id,
+            show_progress=not (quiet or as_json),
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
+            return
+        stdout.print(results)
+        if store is not None:
+            stdout.print(f"Stored in {store}: `arena results show {store}`, `arena report {store} -o report.html`.")
+
+    def _play(
+        solvers: list[str],
+        *,
+        scenario: str,
+        auctions: int,
+        episode_length: int,
+        seed: int,
+        workers: int,
+        store: str | None,
+        time_limit: float,
+        memory_limit: int | None = 2048,
+        mechanism: str = "fair",
+        scoring: str = "cip38",
+        executor: str = "local",
+        executor_options: dict[str, Any] | None = None,
+        tournament_id: str | None = None,
+        show_progress: bool = True,
+    ) -> TournamentResults:
+        """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
+        from liquidity.errors import ArenaError
+        from tournament.runner import get_executor
+        from tournament.store import ResultStore
+        from tournament.tournament import Tournament
+
+        try:
+            tournament = Tournament(
+                solvers,
+                scenario=scenario,
+                auctions=auctions,
+                episode_length=episode_length,
+                seed=seed,
+                mechanism=mechanism,
+                scoring=scoring,
+                time_limit_s=time_limit,
+                memory_limit_mb=memory_limit,
+                tournament_id=tournament_id,
+            )
+            runner = get_executor(executor, workers=workers, **(executor_options or {}))
+            database = ResultStore.memory() if store is None else ResultStore(store)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        bar = _TournamentBar(tournament.config.solvers, auctions, enabled=show_progress and stdout.is_terminal)
+        try:
+            with bar:
+                return tournament.play(store=database, executor=runner, progress=bar.update)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        except KeyboardInterrupt:
+            where = "" if store is None else f"; run the same command again to resume from {store}"
+            stderr.print(f"interrupted after {bar.done} of {auctions} auctions{where}", highlight=False)
+            raise typer.Exit(code=130) from None
+        finally:
+            database.close()
+
+    class _TournamentBar:
+        """A live view of a tournament: auctions done of total with time remaining, and a line per solver."""
+
+        def __init__(self, solvers: tuple[str, ...], auctions: int, *, enabled: bool) -> None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.done = 0
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[statuses]}"),
+                console=stdout,
+                disable=not enabled,
+                transient=False,
+            )
+            self.overall = self.progress.add_task("auctions", total=auctions, statuses="")
+            self.counts: dict[str, dict[str, int]] = {name: {} for name in solvers}
+            self.lines = {
+                name: self.progress.add_task(f"  {escape(name)}", total=auctions, statuses="") for name in solvers
+            }
+
+        def __enter__(self) -> _TournamentBar:
+            self.progress.__enter__()
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.progress.__exit__(None, None, None)
+
+        def update(self, event: TournamentProgress) -> None:
+            if event.kind == "auction":
+                self.done = event.auctions_done
+                self.progress.update(self.overall, completed=self.done)
+                return
+            if event.solver is None or event.status is None:
+                return
+            counts = self.counts.setdefault(event.solver, {})
+            counts[event.status] = counts.get(event.status, 0) + 1
+            text = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(counts.items()))
+            self.progress.update(self.lines[event.solver], advance=1, statuses=escape(text))
+
+    results_app = typer.Typer(name="results", help="Read stored tournament results.", no_args_is_help=True)
+    app.add_typer(results_app, name="results")
+
+    def _open_results(store: str, tournament_id: str | None) -> TournamentResults:
+        from liquidity.errors import ArenaError
+        from tournament.results import TournamentResults
+        from tournament.store import ResultStore
+
+        try:
+            if "://" not in store and not Path(store).exists():
+                raise _fail(f"no results store at {store}; give the --store of `arena tournament run`")
+            with ResultStore(store) as database:
+                known = database.tournaments()
+                if tournament_id is None:
+                    if not known:
+                        raise _fail(f"{store} holds no tournament yet")
+                    if len(known) > 1:
+                        raise _fail(f"{store} holds {len(known)} tournaments; choose one with --id: {', '.join(known)}")
+                    tournament_id = known[0]
+                return TournamentResults.from_store(database, tournament_id)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+
+    @results_app.command("show")
+    def results_show(
+        store: Annotated[str, typer.Argument(help="The database URL or SQLite file of `arena tournament run`.")],
+        tournament_id: Annotated[str | None, typer.Option("--id", help="Which tournament (if several).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """Print a stored tournament's leaderboard (complete or not)."""
+        results = _open_results(store, tournament_id)
+        if as_json:
+            sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
+            return
+        stdout.print(results)
+
+    @app.command()
+    def report(
+        store: Annotated[str, typer.Argument(help="The database URL or SQLite file of `arena tournament run`.")],
+        output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+        tournament_id: Annotated[str | None, typer.Option("--id", help="Which tournament (if several).")] = None,
+    ) -> None:
+        """Write one self-contained HTML page with a stored tournament's leaderboard and plots."""
+        results = _open_results(store, tournament_id)
+        try:
+            from tournament.report import write_report
+        except ImportError as error:  # pragma: no cover - exercised only without the plot extra
+            raise _fail(f'the report needs matplotlib: pip install "intent-arena[plot]" ({error})') from None
+        try:
+            written = write_report(results, output)
+        except OSError as error:
+            raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+        stdout.print(f"wrote {written}", highlight=False)
 
     def _display(amount: str, places: int = 6) -> str:
         """``"0.332301555387128666 WETH@arbitrum"`` as ``"0.332301 WETH@arbitrum"`` (rounded down, for tables)."""

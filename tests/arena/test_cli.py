@@ -49,12 +49,12 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert "orders[0]" in result.stderr
 
 
-def test_demo_routes_a_cross_chain_trade() -> None:
-    result = runner.invoke(app, ["demo"])
+def test_route_shows_a_cross_chain_trade() -> None:
+    result = runner.invoke(app, ["route"])
     assert result.exit_code == 0, result.output
     assert "1000 USDC@ethereum -> ETH@arbitrum" in result.stdout
     assert "WETH@arbitrum" in result.stdout
-    bad = runner.invoke(app, ["demo", "--sell", "1000 FOO@ethereum"])
+    bad = runner.invoke(app, ["route", "--sell", "1000 FOO@ethereum"])
     assert bad.exit_code == 1
     assert "FOO" in bad.stderr
 

@@ -1,0 +1,131 @@
+"""The tournament commands: demo, tournament run (and resume), results show, report, progress and errors."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+import arena.cli
+from arena.cli import app
+
+runner = CliRunner()
+
+RUN = ["tournament", "run", "--solvers", "baseline,split", "--auctions", "2", "--seed", "1", "--workers", "2"]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """A two-auction tournament run through the command line into an SQLite file, and its --json output."""
+    database = tmp_path_factory.mktemp("runs") / "runs.db"
+    result = runner.invoke(app, [*RUN, "--store", str(database), "--json"])
+    assert result.exit_code == 0, result.output
+    return database, json.loads(result.stdout)
+
+
+def test_tournament_run_prints_json_with_the_leaderboard(stored: tuple[Path, dict[str, object]]) -> None:
+    _, payload = stored
+    names = [standing["solver"] for standing in payload["leaderboard"]]  # type: ignore[attr-defined]
+    assert sorted(names) == ["baseline", "split"]
+    assert payload["auctions"] == {"complete": 2, "planned": 2}
+
+
+def test_running_again_resumes_and_changes_nothing(stored: tuple[Path, dict[str, object]]) -> None:
+    database, payload = stored
+    again = runner.invoke(app, [*RUN, "--store", str(database), "--json"])
+    assert again.exit_code == 0, again.output
+    assert _without_timings(json.loads(again.stdout)) == _without_timings(payload)
+
+
+def test_results_show_reads_the_store(stored: tuple[Path, dict[str, object]]) -> None:
+    database, payload = stored
+    shown = runner.invoke(app, ["results", "show", str(database), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == payload
+    table = runner.invoke(app, ["results", "show", str(database)])
+    assert table.exit_code == 0, table.output
+    assert "baseline" in table.stdout
+    assert "split" in table.stdout
+
+
+def test_report_writes_one_html_page(stored: tuple[Path, dict[str, object]], tmp_path: Path) -> None:
+    database, _ = stored
+    output = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(database), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    page = output.read_text(encoding="utf-8")
+    assert page.lower().startswith("<!doctype html>")
+    assert "baseline" in page
+    assert page.count("data:image/png;base64,") + page.count("<svg") >= 4
+
+
+def test_no_progress_bar_when_the_output_is_not_a_terminal(stored: tuple[Path, dict[str, object]]) -> None:
+    result = runner.invoke(app, ["tournament", "run", "--solvers", "baseline", "--auctions", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1/1" not in result.stdout
+    assert "baseline" in result.stdout
+
+
+def test_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = io.StringIO()
+    monkeypatch.setattr(arena.cli, "stdout", Console(file=screen, force_terminal=True, width=140))
+    result = runner.invoke(app, ["tournament", "run", "--solvers", "baseline", "--auctions", "1"])
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    assert "auctions" in shown
+    assert "1/1" in shown
+    assert "1 settled" in shown
+
+
+def test_demo_ends_in_a_leaderboard() -> None:
+    result = runner.invoke(app, ["demo", "--auctions", "2"])
+    assert result.exit_code == 0, result.output
+    for name in ("baseline", "split", "batch"):
+        assert name in result.stdout
+    assert "2 of 2 auctions" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["tournament", "run", "--solvers", "baseline,nope"], "no solver named 'nope'"),
+        (["tournament", "run", "--scenario", "mars-v1"], "unknown scenario 'mars-v1'"),
+        (["tournament", "run", "--executor", "slurm"], "unknown executor 'slurm'"),
+        (["tournament", "run", "--auctions", "0"], "auctions"),
+        (["tournament", "run", "--address", "ray://x:1"], "--address is for --executor ray"),
+        (["tournament", "run", "--store", "/no/such/dir/runs.db"], "store"),
+        (["results", "show", "missing.db"], "no results store at missing.db"),
+        (["report", "missing.db"], "no results store at missing.db"),
+    ],
+)
+def test_user_errors_exit_1_with_one_line(arguments: list[str], message: str) -> None:
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_store_with_several_tournaments_asks_which(tmp_path: Path) -> None:
+    database = tmp_path / "two.db"
+    for seed in ("1", "2"):
+        arguments = ["tournament", "run", "--solvers", "baseline", "--auctions", "1", "--seed", seed]
+        result = runner.invoke(app, [*arguments, "--store", str(database)])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["results", "show", str(database)])
+    assert result.exit_code == 1
+    assert "holds 2 tournaments; choose one with --id" in result.stderr
+
+
+def _without_timings(payload: dict[str, object]) -> dict[str, object]:
+    """The JSON without wall-clock figures, which differ between runs."""
+    text = json.dumps(payload, sort_keys=True)
+    data = json.loads(text)
+    for standing in data["leaderboard"]:
+        for key in list(standing):
+            if "seconds" in key:
+                del standing[key]
+    return {key: value for key, value in data.items() if "seconds" not in key}
