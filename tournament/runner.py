@@ -91,6 +91,9 @@ SolveStatus = Literal["proposed", "no_bid", "timed_out", "crashed"]
 Progress = Callable[["SolveResult"], None]
 """Called with each result as its task finishes (in completion order, which may differ from task order)."""
 
+FollowUp = Callable[["SolveResult"], Sequence["SolveTask"]]
+"""Called with each result as its task finishes; returns tasks to queue behind the others (a pipeline)."""
+
 START_METHOD: Final = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 """The :mod:`multiprocessing` start method of the local executor's workers (see the module docs)."""
 
@@ -269,8 +272,16 @@ def task_seeds(seed: int, auctions: int, solvers: Sequence[str]) -> dict[tuple[i
 class Executor(Protocol):
     """Runs tasks and returns their results in task order."""
 
-    def run(self, tasks: Sequence[SolveTask], progress: Progress | None = None) -> list[SolveResult]:
-        """One result per task, in task order; ``progress`` is called as each task finishes."""
+    def run(
+        self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
+    ) -> list[SolveResult]:
+        """One result per task, in task order; ``progress`` is called as each task finishes.
+
+        ``follow``, when given, is called after ``progress`` with each finished task's result, and the tasks it
+        returns are queued behind the waiting ones (their results follow in the order they were queued). A
+        tournament uses it to start an auction's next block as soon as the auction has settled, so workers
+        never wait for a whole batch.
+        """
         ...
 
 
@@ -355,8 +366,10 @@ class LocalExecutor:
     def __repr__(self) -> str:
         return f"LocalExecutor(workers={self.workers})"
 
-    def run(self, tasks: Sequence[SolveTask], progress: Progress | None = None) -> list[SolveResult]:
-        """Run every task; one result per task, in task order (``progress`` sees them as they finish)."""
+    def run(
+        self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
+    ) -> list[SolveResult]:
+        """Run every task (and the follow-ups); one result per task, in task order (see :class:`Executor`)."""
         context = _context()
         path, environment = list(sys.path), dict(os.environ)
         results: list[SolveResult | None] = [None] * len(tasks)
@@ -390,6 +403,8 @@ class LocalExecutor:
                     results[item.index] = result
                     if progress is not None:
                         progress(result)
+                    if follow is not None:
+                        _queue(follow(result), waiting, results)
         finally:
             for item in running:
                 self._stop(item)
@@ -455,6 +470,15 @@ def _context() -> ForkServerContext | SpawnContext:
         server.set_forkserver_preload(list(PRELOAD))  # only takes effect before the server starts
         return server
     return multiprocessing.get_context("spawn")
+
+
+def _queue(
+    tasks: Sequence[SolveTask], waiting: deque[tuple[int, SolveTask]], results: list[SolveResult | None]
+) -> None:
+    """Queue follow-up tasks behind the waiting ones, each with a place in the results."""
+    for task in tasks:
+        waiting.append((len(results), task))
+        results.append(None)
 
 
 def _exit_reason(exitcode: int | None) -> str:
@@ -527,8 +551,10 @@ class RayExecutor:
     def __repr__(self) -> str:
         return f"RayExecutor(address={self.address!r}, workers={self.workers!r})"
 
-    def run(self, tasks: Sequence[SolveTask], progress: Progress | None = None) -> list[SolveResult]:
-        """Run every task on Ray; one result per task, in task order.
+    def run(
+        self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
+    ) -> list[SolveResult]:
+        """Run every task (and the follow-ups) on Ray; one result per task, in task order (see :class:`Executor`).
 
         Raises:
             InvalidInput: Ray is not installed (``field`` ``"executor"``).
@@ -573,6 +599,8 @@ class RayExecutor:
                     results[index] = result
                     if progress is not None:
                         progress(result)
+                    if follow is not None:
+                        _queue(follow(result), waiting, results)
         finally:
             for ref in flying:
                 ray.cancel(ref, force=True)

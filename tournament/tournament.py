@@ -18,10 +18,11 @@ How a tournament runs:
   episodes do not. Auction ``i`` is block ``i % episode_length`` of episode ``i // episode_length``.
   Independent episodes make the leaderboard's bootstrap intervals honest and let the auctions of different
   episodes run side by side.
-- **Waves.** Block ``b`` of every episode forms a wave: the sealed instances of the wave's auctions go to
-  the executor together, one isolated :class:`~tournament.runner.SolveTask` per (auction, solver), so that
-  ``workers`` processes stay busy. When the wave is back, each auction runs (the chosen mechanism and
-  scoring rule) and settles on its market.
+- **Pipeline.** Each (auction, solver) pair becomes one isolated :class:`~tournament.runner.SolveTask` on
+  the auction's sealed instance. The first auction of every episode is queued at once; when the last
+  solver of an auction answers, the auction runs (the chosen mechanism and scoring rule), settles on its
+  market, and the episode's next auction is queued behind the waiting calls. The ``workers`` processes
+  stay busy with the calls of all episodes; nobody waits for a whole batch to finish.
 - **Seeds.** One top seed. Episode markets, solver seeds (:func:`~tournament.runner.task_seeds`) and the
   mechanisms' tie-breaks come from it through :class:`numpy.random.SeedSequence`, keyed by index and by
   solver name, so results do not depend on the number of workers, the executor or the order of the solvers.
@@ -187,6 +188,7 @@ class _Episode:
     length: int
     evolving: EvolvingMarket
     market: Market
+    block: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -316,6 +318,7 @@ class _Play:
             (row.auction_index, row.solver): row for row in store.outcomes(self.id)
         }
         self.stored = {row.auction_index: row.result for row in store.auctions(self.id)}
+        self.pending: dict[str, tuple[_Pending, set[str]]] = {}
         self.done = 0
 
     def run(self) -> None:
@@ -332,11 +335,41 @@ class _Play:
                     market=evolving.new_market(),
                 )
             )
-        for block in range(config.episode_length):
-            wave = [self._open(episode, block) for episode in episodes if block < episode.length]
-            self._solve(wave)
-            for pending in wave:
+        tasks = [task for episode in episodes for task in self._next(episode)]
+        if tasks:
+            self.runner.run(tasks, follow=self._finished)
+
+    def _next(self, episode: _Episode) -> list[SolveTask]:
+        """Open the episode's next auction and return its missing solver calls.
+
+        Auctions whose calls are all stored already (a resumed tournament) settle at once, and the next opens.
+        """
+        config = self.config
+        while episode.block < episode.length:
+            pending = self._open(episode, episode.block)
+            episode.block += 1
+            missing = [name for name in config.solvers if (pending.index, name) not in self.outcomes]
+            for name in config.solvers:
+                if name not in missing:
+                    row = self.outcomes[(pending.index, name)]
+                    self._report("solver", pending.index, name, row.status, row.seconds, resumed=True)
+            if not missing:
                 self._settle(pending)
+                continue
+            self.pending[f"auction-{pending.index}"] = (pending, set(missing))
+            sealed = instance_to_json(pending.instance)
+            return [
+                SolveTask(
+                    key=f"auction-{pending.index}",
+                    solver=name,
+                    seed=self.seeds[(pending.index, name)],
+                    instance=sealed,
+                    time_limit_s=config.time_limit_s,
+                    memory_limit_mb=config.memory_limit_mb,
+                )
+                for name in missing
+            ]
+        return []
 
     def _open(self, episode: _Episode, block: int) -> _Pending:
         """Start an auction: the block's events on the episode's market, and its sealed instance."""
@@ -354,59 +387,37 @@ class _Play:
             },
         )
 
-    def _solve(self, wave: Sequence[_Pending]) -> None:
-        """Run every missing solver call of the wave; record each outcome as it arrives."""
-        config = self.config
-        by_key = {f"auction-{pending.index}": pending for pending in wave}
-        tasks = []
-        for pending in wave:
-            missing = [name for name in config.solvers if (pending.index, name) not in self.outcomes]
-            for name in config.solvers:
-                if name not in missing:
-                    row = self.outcomes[(pending.index, name)]
-                    self._report("solver", pending.index, name, row.status, row.seconds, resumed=True)
-            if not missing:
-                continue
-            sealed = instance_to_json(pending.instance)
-            tasks += [
-                SolveTask(
-                    key=f"auction-{pending.index}",
-                    solver=name,
-                    seed=self.seeds[(pending.index, name)],
-                    instance=sealed,
-                    time_limit_s=config.time_limit_s,
-                    memory_limit_mb=config.memory_limit_mb,
-                )
-                for name in missing
-            ]
-
-        def finished(result: SolveResult) -> None:
-            pending = by_key[result.key]
-            status, reason, score = self._judge(pending.instance, result)
-            self.store.record_outcome(
-                self.id,
-                pending.index,
-                result.solver,
-                status=status,
-                reason=reason,
-                seconds=result.seconds,
-                score=score,
-                solutions=result.solutions,
-            )
-            self.outcomes[(pending.index, result.solver)] = _OutcomeRow(
-                tournament_id=self.id,
-                auction_index=pending.index,
-                solver=result.solver,
-                status=status,
-                reason=reason,
-                seconds=result.seconds,
-                score=score,
-                solutions=result.solutions,
-            )
-            self._report("solver", pending.index, result.solver, status, result.seconds)
-
-        if tasks:
-            self.runner.run(tasks, progress=finished)
+    def _finished(self, result: SolveResult) -> list[SolveTask]:
+        """Record a solver call's outcome; when its auction is complete, settle it and open the next one."""
+        pending, waiting = self.pending[result.key]
+        status, reason, score = self._judge(pending.instance, result)
+        self.store.record_outcome(
+            self.id,
+            pending.index,
+            result.solver,
+            status=status,
+            reason=reason,
+            seconds=result.seconds,
+            score=score,
+            solutions=result.solutions,
+        )
+        self.outcomes[(pending.index, result.solver)] = _OutcomeRow(
+            tournament_id=self.id,
+            auction_index=pending.index,
+            solver=result.solver,
+            status=status,
+            reason=reason,
+            seconds=result.seconds,
+            score=score,
+            solutions=result.solutions,
+        )
+        self._report("solver", pending.index, result.solver, status, result.seconds)
+        waiting.discard(result.solver)
+        if waiting:
+            return []
+        del self.pending[result.key]
+        self._settle(pending)
+        return self._next(pending.episode)
 
     def _judge(self, instance: AuctionInstance, result: SolveResult) -> tuple[str, str | None, int | None]:
         """``(status, reason, score)`` of a solver call: the auction's own validation and scoring of it."""

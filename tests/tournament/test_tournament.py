@@ -171,7 +171,7 @@ def test_a_store_that_does_not_replay_is_refused(tmp_path: Path) -> None:
         tournament.play(store=store)
     with sqlite3.connect(tmp_path / "runs.db") as connection:
         connection.execute("UPDATE auctions SET result = '{}' WHERE auction_index = 0")
-    with ResultStore(url) as store, pytest.raises(InvalidInput, match="auction 0 .* replays differently"):
+    with ResultStore(url) as store, pytest.raises(InvalidInput, match=r"auction 0 .* replays differently"):
         tournament.play(store=store)
 
 
@@ -221,6 +221,6 @@ def test_ray_runs_a_tournament_like_the_local_executor(local_ray: object, small_
 def _count(database: Path, table: str) -> int:
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as connection:
-            return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+            return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
     except sqlite3.OperationalError:  # not created yet
         return 0
