@@ -372,7 +372,14 @@ if HAVE_CLI:
     def tournament_run(
         solvers: Annotated[str, typer.Option(help="Comma-separated solver names.")] = ",".join(BUILT_IN_SOLVERS),
         scenario: Annotated[str, typer.Option(help="A scenario id.")] = "three-chains-v1",
-        auctions: Annotated[int, typer.Option(help="How many auctions.")] = 20,
+        auctions: Annotated[int | None, typer.Option(help="How many auctions [default: 20].")] = None,
+        instance: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--instance",
+                help="Replay this instance file instead of a scenario (repeat for several; one auction each).",
+            ),
+        ] = None,
         seed: Annotated[int, typer.Option(help="The top seed.")] = 0,
         workers: Annotated[int, typer.Option(help="Solver processes (or Ray tasks) at once.")] = 1,
         store: Annotated[
@@ -403,6 +410,7 @@ if HAVE_CLI:
             names,
             scenario=scenario,
             auctions=auctions,
+            instances=instance or [],
             episode_length=episode_length,
             seed=seed,
             workers=workers,
@@ -427,8 +435,9 @@ if HAVE_CLI:
         solvers: list[str],
         *,
         scenario: str,
-        auctions: int,
+        auctions: int | None,
         episode_length: int,
+        instances: list[Path] | None = None,
         seed: int,
         workers: int,
         store: str | None,
@@ -459,12 +468,14 @@ if HAVE_CLI:
                 time_limit_s=time_limit,
                 memory_limit_mb=memory_limit,
                 tournament_id=tournament_id,
+                instances=instances or (),
             )
             runner = get_executor(executor, workers=workers, **(executor_options or {}))
             database = ResultStore.memory() if store is None else ResultStore(store)
         except ArenaError as error:
             raise _fail(str(error)) from None
-        bar = _TournamentBar(tournament.config.solvers, auctions, enabled=show_progress and stdout.is_terminal)
+        total = tournament.config.auctions
+        bar = _TournamentBar(tournament.config.solvers, total, enabled=show_progress and stdout.is_terminal)
         try:
             with bar:
                 return tournament.play(store=database, executor=runner, progress=bar.update)
@@ -472,7 +483,7 @@ if HAVE_CLI:
             raise _fail(str(error)) from None
         except KeyboardInterrupt:
             where = "" if store is None else f"; run the same command again to resume from {store}"
-            stderr.print(f"interrupted after {bar.done} of {auctions} auctions{where}", highlight=False)
+            stderr.print(f"interrupted after {bar.done} of {total} auctions{where}", highlight=False)
             raise typer.Exit(code=130) from None
         finally:
             database.close()

@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -65,13 +67,16 @@ from tournament.scenarios import EvolvingMarket, get_scenario
 from tournament.store import OutcomeRow as _OutcomeRow
 from tournament.store import ResultStore
 
-__all__ = ["Tournament", "TournamentConfig", "TournamentProgress"]
+__all__ = ["REPLAY", "Tournament", "TournamentConfig", "TournamentProgress"]
 
 _EPISODE_STREAM: Final = 0xE915_0DE5
 """Mixed into the episode seeds so they never coincide with the solver or block streams."""
 
 _MECHANISM_STREAM: Final = 0x3EC4_A515
 """Mixed into the mechanisms' tie-break seeds."""
+
+REPLAY: Final = "replay"
+"""The scenario of a tournament over instance files: one auction per file, each on its own market."""
 
 _ONE: Final = 10**18
 """Reference prices are wei of the native token per ``10**18`` base units."""
@@ -83,18 +88,20 @@ class TournamentConfig:
 
     Attributes:
         solvers: Registered solver names, sorted, each once.
-        scenario: A scenario id of :data:`~tournament.scenarios.SCENARIOS`.
-        auctions: How many auctions.
-        episode_length: Auctions per independent market episode (the last episode may be shorter).
+        scenario: A scenario id of :data:`~tournament.scenarios.SCENARIOS`, or :data:`REPLAY`.
+        auctions: How many auctions (for a replay, one per instance file).
+        episode_length: Auctions per independent market episode (the last episode may be shorter; 1 for a
+            replay).
         seed: The top seed.
         mechanism: The winner-selection mechanism (``fair``, ``single``, ``stake_weighted``, ``optimal``).
         scoring: The scoring rule (``cip38`` or ``welfare``).
         time_limit_s: Each solver call's time limit.
         memory_limit_mb: Each solver process's memory limit, or ``None``.
+        instances: For a replay, ``(path, sha256 of the file)`` of each instance file, in auction order.
 
     Raises:
-        InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, or a
-            count, seed or limit out of range; ``field`` names it.
+        InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, a
+            count, seed or limit out of range, or a replay without instances; ``field`` names it.
     """
 
     solvers: tuple[str, ...]
@@ -106,6 +113,7 @@ class TournamentConfig:
     scoring: str = "cip38"
     time_limit_s: float = 5.0
     memory_limit_mb: int | None = 2048
+    instances: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -115,7 +123,16 @@ class TournamentConfig:
         if duplicates:
             raise InvalidInput("solvers", f"{duplicates[0]!r} is named twice; each solver plays once")
         object.__setattr__(self, "solvers", tuple(sorted(names)))
-        get_scenario(self.scenario)
+        object.__setattr__(self, "instances", tuple((str(path), str(digest)) for path, digest in self.instances))
+        if self.scenario == REPLAY:
+            if not self.instances:
+                raise InvalidInput("instances", "a replay needs at least one instance file")
+            if self.auctions != len(self.instances) or self.episode_length != 1:
+                raise InvalidInput("auctions", "a replay runs one auction per instance file, each on its own")
+        elif self.instances:
+            raise InvalidInput("instances", f"instance files are replayed with scenario {REPLAY!r} only")
+        else:
+            get_scenario(self.scenario)
         get_mechanism(self.mechanism)
         get_scoring_rule(self.scoring)
         for name, value, least in (("auctions", self.auctions, 1), ("episode_length", self.episode_length, 1)):
@@ -140,7 +157,7 @@ class TournamentConfig:
             "scoring": self.scoring,
             "time_limit_s": self.time_limit_s,
             "memory_limit_mb": self.memory_limit_mb,
-        }
+        } | ({"instances": [list(entry) for entry in self.instances]} if self.instances else {})
 
     @property
     def id(self) -> str:
@@ -186,7 +203,7 @@ class _Episode:
     index: int
     first: int
     length: int
-    evolving: EvolvingMarket
+    evolving: EvolvingMarket | None
     market: Market
     block: int = 0
 
@@ -210,7 +227,7 @@ class Tournament:
     Args:
         solvers: Registered solver names (see :func:`solvers.available`).
         scenario: A scenario id.
-        auctions: How many auctions.
+        auctions: How many auctions (default 20; for a replay, one per instance file).
         episode_length: Auctions per independent market episode.
         seed: The top seed.
         mechanism: ``fair`` (CIP-67), ``single``, ``stake_weighted`` or ``optimal``.
@@ -218,9 +235,12 @@ class Tournament:
         time_limit_s: Each solver call's time limit in seconds (the runner kills it a grace second later).
         memory_limit_mb: Each solver process's memory limit (``None`` for none).
         tournament_id: The id in the store; defaults to :attr:`TournamentConfig.id`.
+        instances: Instance files (current or legacy CoW format, e.g. the real auctions of ``../shared``) to
+            replay instead of a scenario: one auction per file, on a market holding that file's liquidity
+            and intents. Their contents are part of the configuration (by SHA-256).
 
     Raises:
-        InvalidInput: A bad configuration value (see :class:`TournamentConfig`).
+        InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
         SolverLoadError: A solver name that is not registered, or whose plugin is broken.
     """
 
@@ -229,7 +249,7 @@ class Tournament:
         solvers: Sequence[str],
         *,
         scenario: str = "three-chains-v1",
-        auctions: int = 20,
+        auctions: int | None = None,
         episode_length: int = 10,
         seed: int = 0,
         mechanism: str = "fair",
@@ -237,19 +257,26 @@ class Tournament:
         time_limit_s: float = 5.0,
         memory_limit_mb: int | None = 2048,
         tournament_id: str | None = None,
+        instances: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
+        files = tuple((str(Path(path)), _digest(Path(path))) for path in instances)
+        if files:
+            if auctions is not None and auctions != len(files):
+                raise InvalidInput("auctions", f"a replay runs one auction per file: {len(files)}, not {auctions}")
+            scenario, auctions, episode_length = REPLAY, len(files), 1
         self.config = TournamentConfig(
             solvers=tuple(solvers),
             scenario=scenario,
-            auctions=auctions,
+            auctions=20 if auctions is None else auctions,
             episode_length=episode_length,
             seed=seed,
             mechanism=mechanism,
             scoring=scoring,
             time_limit_s=time_limit_s,
             memory_limit_mb=memory_limit_mb,
+            instances=files,
         )
         for name in self.config.solvers:
             load_solver(name)
@@ -325,14 +352,19 @@ class _Play:
         config = self.config
         episodes = []
         for number, first in enumerate(range(0, config.auctions, config.episode_length)):
-            evolving = EvolvingMarket(config.scenario, seed=episode_seed(config.seed, number))
+            if config.instances:
+                path, digest = config.instances[number]
+                evolving, market = None, Market.from_instance(_replayed(Path(path), digest))
+            else:
+                evolving = EvolvingMarket(config.scenario, seed=episode_seed(config.seed, number))
+                market = evolving.new_market()
             episodes.append(
                 _Episode(
                     index=number,
                     first=first,
                     length=min(config.episode_length, config.auctions - first),
                     evolving=evolving,
-                    market=evolving.new_market(),
+                    market=market,
                 )
             )
         tasks = [task for episode in episodes for task in self._next(episode)]
@@ -373,6 +405,20 @@ class _Play:
 
     def _open(self, episode: _Episode, block: int) -> _Pending:
         """Start an auction: the block's events on the episode's market, and its sealed instance."""
+        if episode.evolving is None:  # a replayed instance file: no events, its intents as they are
+            instance = episode.market.instance()
+            return _Pending(
+                index=episode.first + block,
+                episode=episode,
+                instance=instance,
+                events={
+                    "episode": episode.index,
+                    "block": block,
+                    "arrived": len(instance.intents),
+                    "shock": None,
+                    "congested": [],
+                },
+            )
         events = episode.evolving.begin(episode.market)
         return _Pending(
             index=episode.first + block,
@@ -472,7 +518,8 @@ class _Play:
         if not resumed:
             instance_id = pending.instance.id or f"auction-{pending.index}"
             self.store.record_auction(self.id, pending.index, instance_id=instance_id, result=record)
-        pending.episode.evolving.end(market)
+        if pending.episode.evolving is not None:
+            pending.episode.evolving.end(market)
         self.done += 1
         self._report("auction", pending.index, resumed=resumed)
 
@@ -499,6 +546,23 @@ class _Play:
                     resumed=resumed,
                 )
             )
+
+
+def _digest(path: Path) -> str:
+    """The SHA-256 of an instance file, which makes its contents part of a replay's configuration."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as error:
+        raise InvalidInput("instances", f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _replayed(path: Path, digest: str) -> AuctionInstance:
+    """The instance file of a replay, refused when its contents changed since the tournament started."""
+    from auction.io import load_instance
+
+    if _digest(path) != digest:
+        raise InvalidInput("instances", f"{path} changed since the tournament started; replay it under a new id")
+    return load_instance(path)
 
 
 def episode_seed(seed: int, episode: int) -> int:

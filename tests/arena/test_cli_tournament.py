@@ -129,3 +129,18 @@ def _without_timings(payload: dict[str, object]) -> dict[str, object]:
             if "seconds" in key:
                 del standing[key]
     return {key: value for key, value in data.items() if "seconds" not in key}
+
+
+def test_tournament_run_replays_instance_files(tmp_path: Path) -> None:
+    from auction import dump_instance, generate_instance
+
+    path = tmp_path / "auction.json"
+    dump_instance(generate_instance(2, orders=5), path)
+    result = runner.invoke(app, ["tournament", "run", "--solvers", "baseline", "--instance", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["config"]["scenario"] == "replay"
+    assert payload["auctions"] == {"complete": 1, "planned": 1}
+    missing = runner.invoke(app, ["tournament", "run", "--instance", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 1
+    assert "cannot read" in missing.stderr

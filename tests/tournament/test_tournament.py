@@ -224,3 +224,49 @@ def _count(database: Path, table: str) -> int:
             return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
     except sqlite3.OperationalError:  # not created yet
         return 0
+
+
+# ------------------------------------------------------------------------------------------------ replays
+def test_a_replay_runs_one_auction_per_instance_file(tmp_path: Path) -> None:
+    from auction import dump_instance, generate_instance
+
+    files = []
+    for seed in (3, 4):
+        files.append(tmp_path / f"auction-{seed}.json")
+        dump_instance(generate_instance(seed, orders=6), files[-1])
+    tournament = Tournament(["baseline", "split"], instances=files, seed=2)
+    assert tournament.config.scenario == "replay"
+    assert tournament.config.auctions == 2
+    with ResultStore.memory() as store:
+        results = tournament.play(store=store, workers=2)
+        records = [row.result for row in store.auctions(tournament.id)]
+    assert results.completed == 2
+    assert [record["episode"] for record in records] == [0, 1]
+    assert [record["intents"] for record in records] == [6, 6]
+    assert all(record["won"] for record in records)
+
+    files[0].write_text(files[0].read_text().replace('"orders"', '"orders" '))  # same JSON, other bytes
+    assert Tournament(["baseline", "split"], instances=files, seed=2).id != tournament.id
+
+
+def test_replay_errors_name_the_field(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot read") as caught:
+        Tournament(["baseline"], instances=[tmp_path / "missing.json"])
+    assert caught.value.field == "instances"
+    (tmp_path / "a.json").write_text("{}")
+    with pytest.raises(InvalidInput, match="one auction per file: 1, not 5"):
+        Tournament(["baseline"], instances=[tmp_path / "a.json"], auctions=5)
+    with pytest.raises(InvalidInput, match="a replay needs at least one instance file"):
+        TournamentConfig(solvers=("baseline",), scenario="replay")
+
+
+@pytest.mark.anchors
+def test_a_replay_of_the_small_cow_anchors() -> None:
+    from tests.conftest import cow_anchor
+
+    names = ("solver-template-py_small_example.json", "solver-template-py_real_request.json")
+    files = [cow_anchor(name) for name in names]
+    results = Tournament(["baseline", "batch"], instances=files).play(workers=2)
+    assert results.completed == 2
+    assert {standing.solver for standing in results.leaderboard()} == {"baseline", "batch"}
+    assert all(standing.crashed == standing.timed_out == 0 for standing in results.leaderboard())
