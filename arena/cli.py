@@ -350,7 +350,7 @@ if HAVE_CLI:
             list(BUILT_IN_SOLVERS),
             scenario="three-chains-v1",
             auctions=auctions,
-            episode_length=4,
+            episode_length=3,
             seed=seed,
             workers=workers,
             store=None,
@@ -385,7 +385,7 @@ if HAVE_CLI:
         store: Annotated[
             str | None, typer.Option(help="Database URL or SQLite file for the results (kept; resumable).")
         ] = None,
-        episode_length: Annotated[int, typer.Option(help="Auctions per independent market episode.")] = 10,
+        episode_length: Annotated[int, typer.Option(help="Auctions per independent market episode.")] = 5,
         mechanism: Annotated[str, typer.Option(help="fair, single, stake_weighted or optimal.")] = "fair",
         scoring: Annotated[str, typer.Option(help="cip38 or welfare.")] = "cip38",
         time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solver call.")] = 5.0,

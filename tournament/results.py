@@ -8,9 +8,10 @@ how many of the planned ones they are. Its names follow Axelrod's ``ResultSet``:
 solver, best first. Every column and statistic is defined in ``docs/results.md``.
 
 Money is never a float: scores are exact ``int`` wei, and so are the totals, medians, confidence interval
-endpoints and mean differences. Confidence intervals come from a percentile bootstrap over auctions, seeded
-from the tournament's seed, so the same stored data always gives the same results. Solve times differ from
-run to run; they are left out of ``==``, so runs with one and with many workers compare equal.
+endpoints and mean differences. Confidence intervals come from a percentile bootstrap over market episodes
+(the independent units: auctions of one episode share a market), seeded from the tournament's seed, so the
+same stored data always gives the same results. Solve times differ from run to run; they are left out of
+``==``, so runs with one and with many workers compare equal.
 
 Example:
     >>> from tournament.store import ResultStore
@@ -51,7 +52,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import numpy as np
 
@@ -222,8 +223,8 @@ class Pairwise:
         b_better: Auctions where ``b`` scored more.
         ties: Auctions with equal scores (including both 0).
         mean_difference: Mean of ``score(a) - score(b)`` in wei, rounded to the nearest int.
-        mean_difference_ci: 95% paired bootstrap percentile interval of the mean difference (auctions are
-            resampled, each keeping both scores), rounded outward to ints.
+        mean_difference_ci: 95% paired bootstrap percentile interval of the mean difference (episodes are
+            resampled, each auction keeping both scores), rounded outward to ints.
     """
 
     a: str
@@ -341,7 +342,7 @@ class AuctionSummary:
         block: The block within the episode, when recorded.
         intents: Open intents in the auction.
         arrived: Intents that arrived for it.
-        expired: Intents that expired before it.
+        expired: Intents that expired when the clock moved on after it.
         filled: Intents that got an execution.
         volume: Value of the executions' sell amounts, numeraire wei.
         winners: Solvers with at least one winning bid, by name.
@@ -428,13 +429,11 @@ class TournamentResults:
                 "tournament_id",
                 f"no tournament {tournament_id!r} in {store.url} (it holds: {listed}); give one of those ids",
             )
-        return cls.from_records(
-            tournament_id,
-            store.config(tournament_id),
-            store.outcomes(tournament_id),
-            store.auctions(tournament_id),
-            resamples=resamples,
-        )
+        # Auctions first: a tournament writes an auction's outcomes before its row, so a reader racing a live
+        # run never sees a complete auction without all of its outcomes.
+        auctions = store.auctions(tournament_id)
+        outcomes = store.outcomes(tournament_id)
+        return cls.from_records(tournament_id, store.config(tournament_id), outcomes, auctions, resamples=resamples)
 
     @classmethod
     def from_records(
@@ -698,8 +697,8 @@ def _build(
     total_wins = sum(wins.values())
 
     seed = _seed_of(config)
-    draws = _rng(seed, "leaderboard").integers(0, n, size=(resamples, n)) if n else None
-    counts = _counts(draws, n) if draws is not None else None
+    clusters = _clusters(summaries)
+    counts = _cluster_counts(_rng(seed, "leaderboard"), clusters, resamples) if n else None
     bests = [max((row[j] for row in scores), default=0) for j in range(n)]
 
     unranked: list[Standing] = []
@@ -717,7 +716,7 @@ def _build(
                 total_score=sum(row),
                 total_score_ci=_interval(_exact_sums(counts, row)) if counts is not None else (0, 0),
                 median_score=_median2(sorted(row)) // 2 if row else 0,
-                median_score_ci=_median_interval(row, draws) if draws is not None else (0, 0),
+                median_score_ci=_median_interval(row, counts) if counts is not None else (0, 0),
                 won_score=won_totals[name],
                 gap_to_best=math.fsum(gaps) / len(gaps) if gaps else None,
                 p50_seconds=float(np.percentile(seconds, 50)) if seconds.size else None,
@@ -738,9 +737,8 @@ def _build(
         for j in range(i + 1, len(solvers)):
             b = solvers[j]
             common = [k for k, s in enumerate(summaries) if s.index in present[a] and s.index in present[b]]
-            comparisons.append(
-                _compare(a, b, [scores[i][k] for k in common], [scores[j][k] for k in common], seed, resamples)
-            )
+            left, right = [scores[i][k] for k in common], [scores[j][k] for k in common]
+            comparisons.append(_compare(a, b, left, right, [clusters[k] for k in common], seed, resamples))
 
     hhi = sum(w * w for w in wins.values()) / (total_wins * total_wins) if total_wins else 0.0
     return TournamentResults(
@@ -873,14 +871,18 @@ def _utilization(rows: Sequence[tuple[int, Mapping[str, Any]]]) -> Utilization:
     return Utilization(pools=pool_usage, pool_hhi=hhi, bridges=capacity(bridges), chains=capacity(chains))
 
 
-def _compare(a: str, b: str, left: list[int], right: list[int], seed: int, resamples: int) -> Pairwise:
+def _compare(
+    a: str, b: str, left: list[int], right: list[int], clusters: list[int], seed: int, resamples: int
+) -> Pairwise:
     m = len(left)
     differences = [x - y for x, y in zip(left, right, strict=True)]
     if m:
-        draws = _rng(seed, "pairwise", a, b).integers(0, m, size=(resamples, m))
-        low, high = _interval(_exact_sums(_counts(draws, m), differences))
+        counts = _cluster_counts(_rng(seed, "pairwise", a, b), clusters, resamples)
+        sums = _exact_sums(counts, differences)
+        sizes = counts.sum(axis=1).tolist()
+        low, high = _interval([Fraction(total, size) for total, size in zip(sums, sizes, strict=True)])
         mean = round(Fraction(sum(differences), m))
-        ci = (low // m, -(-high // m))
+        ci = (math.floor(low), math.ceil(high))
     else:
         mean, ci = 0, (0, 0)
     return Pairwise(
@@ -898,11 +900,30 @@ def _compare(a: str, b: str, left: list[int], right: list[int], seed: int, resam
 # -- exact bootstrap arithmetic ------------------------------------------------------------------------------------
 
 
-def _counts(draws: np.ndarray[Any, Any], n: int) -> np.ndarray[Any, Any]:
-    """Per resample (row), how often each of the ``n`` auctions was drawn."""
-    resamples = draws.shape[0]
-    flat = (draws + n * np.arange(resamples, dtype=np.int64)[:, None]).ravel()
-    return np.bincount(flat, minlength=resamples * n).reshape(resamples, n).astype(np.int64)
+_Exact = TypeVar("_Exact", int, Fraction)
+
+
+def _clusters(summaries: Sequence[AuctionSummary]) -> list[int]:
+    """The resampling unit of each auction: its episode (auctions of one episode share a market), else itself."""
+    labels: dict[tuple[str, int], int] = {}
+    return [
+        labels.setdefault(("episode", s.episode) if s.episode is not None else ("auction", s.index), len(labels))
+        for s in summaries
+    ]
+
+
+def _cluster_counts(rng: np.random.Generator, clusters: Sequence[int], resamples: int) -> np.ndarray[Any, Any]:
+    """Per resample (row), how often each auction was drawn, drawing whole clusters with replacement.
+
+    ``clusters`` labels each auction's cluster with ``0 .. k - 1``; each resample draws ``k`` clusters, and an
+    auction counts as often as its cluster was drawn (the cluster bootstrap).
+    """
+    labels = np.asarray(clusters, dtype=np.int64)
+    k = int(labels.max()) + 1
+    draws = rng.integers(0, k, size=(resamples, k))
+    flat = (draws + k * np.arange(resamples, dtype=np.int64)[:, None]).ravel()
+    per_cluster = np.bincount(flat, minlength=resamples * k).reshape(resamples, k).astype(np.int64)
+    return per_cluster[:, labels]
 
 
 def _exact_sums(counts: np.ndarray[Any, Any], values: Sequence[int]) -> list[int]:
@@ -920,8 +941,8 @@ def _exact_sums(counts: np.ndarray[Any, Any], values: Sequence[int]) -> list[int
     return [total + shift * draws for total in sums]
 
 
-def _interval(statistics: Sequence[int]) -> tuple[int, int]:
-    """The 2.5th and 97.5th percentiles as order statistics, rounded outward (exact ints)."""
+def _interval(statistics: Sequence[_Exact]) -> tuple[_Exact, _Exact]:
+    """The 2.5th and 97.5th percentiles as order statistics, rounded outward (exact ints or fractions)."""
     ordered = sorted(statistics)
     last = len(ordered) - 1
     return ordered[last // 40], ordered[-(-39 * last // 40)]
@@ -933,21 +954,19 @@ def _median2(ordered: Sequence[int]) -> int:
     return 2 * ordered[n // 2] if n % 2 else ordered[n // 2 - 1] + ordered[n // 2]
 
 
-def _median_interval(values: Sequence[int], draws: np.ndarray[Any, Any]) -> tuple[int, int]:
-    """Bootstrap interval of the median, exactly: resample ranks, not values."""
-    n = len(values)
-    order = sorted(range(n), key=lambda i: values[i])
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64)
+def _median_interval(values: Sequence[int], counts: np.ndarray[Any, Any]) -> tuple[int, int]:
+    """Bootstrap interval of the median, exactly: each resample's median from its counts of the sorted values."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
     ordered = [values[i] for i in order]
-    resampled = np.sort(rank[draws], axis=1)
-    if n % 2:
-        twice = [2 * ordered[r] for r in resampled[:, n // 2].tolist()]
-    else:
-        lows, highs = resampled[:, n // 2 - 1].tolist(), resampled[:, n // 2].tolist()
-        twice = [ordered[lo] + ordered[hi] for lo, hi in zip(lows, highs, strict=True)]
-    low, high = _interval(twice)
-    return low // 2, -(-high // 2)
+    cumulative = np.cumsum(counts[:, order], axis=1)
+    twice = []
+    for row in cumulative:
+        size = int(row[-1])
+        low = int(np.searchsorted(row, (size - 1) // 2, side="right"))  # position of the lower middle draw
+        high = int(np.searchsorted(row, size // 2, side="right"))
+        twice.append(ordered[low] + ordered[high])
+    low_twice, high_twice = _interval(twice)
+    return low_twice // 2, -(-high_twice // 2)
 
 
 # -- parsing helpers -----------------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ class TournamentConfig:
     solvers: tuple[str, ...]
     scenario: str = "three-chains-v1"
     auctions: int = 20
-    episode_length: int = 10
+    episode_length: int = 5
     seed: int = 0
     mechanism: str = "fair"
     scoring: str = "cip38"
@@ -250,7 +250,7 @@ class Tournament:
         *,
         scenario: str = "three-chains-v1",
         auctions: int | None = None,
-        episode_length: int = 10,
+        episode_length: int = 5,
         seed: int = 0,
         mechanism: str = "fair",
         scoring: str = "cip38",

@@ -20,7 +20,7 @@ from tournament.results import (
     LEADERBOARD_COLUMNS,
     Pairwise,
     TournamentResults,
-    _counts,
+    _cluster_counts,
     _exact_sums,
     _interval,
     _median_interval,
@@ -71,9 +71,9 @@ UTILIZATION: list[dict[str, Any]] = [
 def auction_result(index: int) -> dict[str, Any]:
     won = WON[index]
     return {
-        "episode": 0,
-        "block": index,
-        "instance": f"three-chains-v1-7-e0-{index}",
+        "episode": index,  # one auction per episode: every auction resamples on its own
+        "block": 0,
+        "instance": f"three-chains-v1-7-e{index}-0",
         "intents": 10 + index,
         "arrived": 3,
         "expired": 1,
@@ -384,22 +384,57 @@ def test_exact_sums_match_python_ints() -> None:
     values = [
         int(v) * 10**19 + int(w) for v, w in zip(rng.integers(-50, 50, 9), rng.integers(0, 10**9, 9), strict=True)
     ]
-    draws = rng.integers(0, len(values), size=(40, len(values)))
-    expected = [sum(values[i] for i in row) for row in draws.tolist()]
-    assert _exact_sums(_counts(draws, len(values)), values) == expected
+    counts = _cluster_counts(rng, list(range(len(values))), 40)
+    expected = [sum(c * v for c, v in zip(row, values, strict=True)) for row in counts.tolist()]
+    assert _exact_sums(counts, values) == expected
+
+
+def test_auctions_of_one_episode_resample_together(store: ResultStore) -> None:
+    rows = store.auctions("t")
+    with ResultStore.memory() as one:
+        one.start("one", CONFIG)
+        for row in store.outcomes("t"):
+            one.record_outcome(
+                "one",
+                row.auction_index,
+                row.solver,
+                status=row.status,
+                reason=row.reason,
+                seconds=row.seconds,
+                score=row.score,
+                solutions=row.solutions,
+            )
+        for row in rows:
+            record = {**row.result, "episode": 0}
+            one.record_auction("one", row.auction_index, instance_id=row.instance_id, result=record)
+        single = TournamentResults.from_store(one, "one", resamples=200)
+    for standing in single.leaderboard():  # one market episode: no independent units to resample
+        assert standing.total_score_ci == (standing.total_score, standing.total_score)
+
+
+def test_cluster_counts_draw_whole_episodes() -> None:
+    clusters = [0, 0, 0, 1, 1, 2]  # three episodes of 3, 2 and 1 auctions
+    counts = _cluster_counts(np.random.default_rng(5), clusters, 200)
+    draws = np.random.default_rng(5).integers(0, 3, size=(200, 3))  # the same stream, drawn by hand
+    for row, drawn in zip(counts.tolist(), draws.tolist(), strict=True):
+        per_episode = [drawn.count(episode) for episode in range(3)]
+        assert row == [per_episode[c] for c in clusters]
+    assert set(counts.sum(axis=1).tolist()) > {6}  # resample sizes vary with the episodes drawn
 
 
 def test_median_interval_matches_brute_force() -> None:
     rng = np.random.default_rng(1)
-    for n in (1, 2, 5, 6):
+    for clusters in ([0], [0, 1], [0, 0, 1, 2, 2], [0, 1, 1, 1, 2, 3]):
+        n = len(clusters)
         values = [int(v) * 10**18 + 1 for v in rng.integers(0, 9, n)]
-        draws = rng.integers(0, n, size=(101, n))
+        counts = _cluster_counts(rng, clusters, 101)
         twice = []
-        for row in draws.tolist():
-            ordered = sorted(values[i] for i in row)
-            twice.append(2 * ordered[n // 2] if n % 2 else ordered[n // 2 - 1] + ordered[n // 2])
+        for row in counts.tolist():
+            ordered = sorted(v for v, c in zip(values, row, strict=True) for _ in range(c))
+            size = len(ordered)
+            twice.append(ordered[(size - 1) // 2] + ordered[size // 2])
         low, high = _interval(twice)
-        assert _median_interval(values, draws) == (low // 2, -(-high // 2))
+        assert _median_interval(values, counts) == (low // 2, -(-high // 2))
 
 
 def test_interval_takes_outward_order_statistics() -> None:
