@@ -7,6 +7,7 @@ status 1, without a traceback.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import warnings
 from decimal import Decimal
@@ -476,6 +477,7 @@ if HAVE_CLI:
             raise _fail(str(error)) from None
         total = tournament.config.auctions
         bar = _TournamentBar(tournament.config.solvers, total, enabled=show_progress and stdout.is_terminal)
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does
         try:
             with bar:
                 return tournament.play(store=database, executor=runner, progress=bar.update)
@@ -486,7 +488,11 @@ if HAVE_CLI:
             stderr.print(f"interrupted after {bar.done} of {total} auctions{where}", highlight=False)
             raise typer.Exit(code=130) from None
         finally:
+            signal.signal(signal.SIGTERM, previous)
             database.close()
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
 
     class _TournamentBar:
         """A live view of a tournament: auctions done of total with time remaining, and a line per solver."""
@@ -549,7 +555,8 @@ if HAVE_CLI:
         from tournament.store import ResultStore
 
         try:
-            if "://" not in store and not Path(store).exists():
+            file = store.removeprefix("sqlite:///") if store.startswith("sqlite:///") else store
+            if "://" not in file and not Path(file).exists():  # reading must not create an empty database
                 raise _fail(f"no results store at {store}; give the --store of `arena tournament run`")
             with ResultStore(store) as database:
                 known = database.tournaments()
@@ -583,13 +590,13 @@ if HAVE_CLI:
         tournament_id: Annotated[str | None, typer.Option("--id", help="Which tournament (if several).")] = None,
     ) -> None:
         """Write one self-contained HTML page with a stored tournament's leaderboard and plots."""
+        from tournament.report import write_report
+
         results = _open_results(store, tournament_id)
         try:
-            from tournament.report import write_report
-        except ImportError as error:  # pragma: no cover - exercised only without the plot extra
-            raise _fail(f'the report needs matplotlib: pip install "intent-arena[plot]" ({error})') from None
-        try:
             written = write_report(results, output)
+        except ImportError as error:  # the plots need matplotlib, which the cli extra does not bring
+            raise _fail(f'the report needs matplotlib: pip install "intent-arena[plot]" ({error})') from None
         except OSError as error:
             raise _fail(f"cannot write {output}: {error.strerror or error}") from None
         stdout.print(f"wrote {written}", highlight=False)

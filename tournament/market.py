@@ -308,13 +308,21 @@ class Market:
             True
         """
         states = list(liquidity)
-        unknown = [item.id for item in states if item.id not in self._liquidity]
-        if unknown:
-            raise InvalidInput("liquidity", f"the market has no liquidity {unknown[0]!r}; update only existing ids")
+        for item in states:
+            if not isinstance(item, Liquidity):
+                raise InvalidInput("liquidity", f"expected liquidity states, got a {type(item).__name__}")
+            if item.id not in self._liquidity:
+                raise InvalidInput("liquidity", f"the market has no liquidity {item.id!r}; update only existing ids")
         for field_name, given, known in (("tokens", tokens, self._token_info), ("chains", chains, self._chains)):
             missing = sorted(set(given or ()) - set(known))
             if missing:
                 raise InvalidInput(field_name, f"the market has no {field_name[:-1]} {missing[0]!r}")
+        for asset, info in (tokens or {}).items():
+            if info.token.asset != asset:
+                raise InvalidInput("tokens", f"the entry for {asset!r} describes {info.token.asset!r}")
+        for chain_id, chain in (chains or {}).items():
+            if chain.id != chain_id:
+                raise InvalidInput("chains", f"the entry for {chain_id!r} describes chain {chain.id!r}")
         if effective_gas_price is not None and (
             isinstance(effective_gas_price, bool) or not isinstance(effective_gas_price, int) or effective_gas_price < 0
         ):

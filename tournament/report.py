@@ -303,7 +303,8 @@ def _failures(results: TournamentResults) -> str:
         return ""
     top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:_TOP]
     rows = [
-        [_e(solver), _e(status), f"<code>{_e(reason)}</code>", str(count)] for (solver, status, reason), count in top
+        [_e(solver), _e(status), f"<code>{_e(_shorten(reason))}</code>", str(count)]
+        for (solver, status, reason), count in top
     ]
     heading = f'<h2>Failures</h2><p class="note">The {len(top)} most frequent of {len(reasons)} reasons.</p>'
     return heading + _html_table(["Solver", "Status", "Reason", "Auctions"], rows, numeric=(3,))

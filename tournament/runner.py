@@ -75,7 +75,9 @@ __all__ = [
     "PRELOAD",
     "START_METHOD",
     "Executor",
+    "FollowUp",
     "LocalExecutor",
+    "MAX_TIME_LIMIT_S",
     "RayExecutor",
     "SolveResult",
     "SolveStatus",
@@ -105,6 +107,9 @@ PRELOAD: Final = (
     "ortools.linear_solver.pywraplp",
 )
 """Modules the ``forkserver`` imports once, so that each worker starts with them loaded."""
+
+MAX_TIME_LIMIT_S: Final = 86_400.0
+"""The longest time limit a solver call may have: a day (a longer one is a mistake, or infinite)."""
 
 DEFAULT_GRACE_S: Final = 1.0
 """Seconds a solver may overrun its time limit before its process is terminated (then killed)."""
@@ -144,10 +149,16 @@ class SolveTask:
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidInput("seed", f"must be a non-negative integer, got {self.seed!r}")
-        if not self.time_limit_s > 0:
-            raise InvalidInput("time_limit_s", f"must be positive, got {self.time_limit_s!r}")
-        if self.memory_limit_mb is not None and not self.memory_limit_mb > 0:
-            raise InvalidInput("memory_limit_mb", f"must be positive or None, got {self.memory_limit_mb!r}")
+        if not 0 < self.time_limit_s <= MAX_TIME_LIMIT_S:
+            raise InvalidInput(
+                "time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {self.time_limit_s!r}"
+            )
+        if self.memory_limit_mb is not None and (
+            isinstance(self.memory_limit_mb, bool)
+            or not isinstance(self.memory_limit_mb, int)
+            or self.memory_limit_mb <= 0
+        ):
+            raise InvalidInput("memory_limit_mb", f"must be a positive integer or None, got {self.memory_limit_mb!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -302,7 +313,17 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def _worker(task: SolveTask, connection: Connection, path: list[str], environment: dict[str, str]) -> None:
-    """Body of a worker process: take the caller's path and environment, limit memory, run the task, reply."""
+    """Body of a worker process: take the caller's path and environment, limit memory, run the task, reply.
+
+    Ctrl-C in the caller's terminal reaches every process of its group; the worker ignores it (the caller stops
+    its workers itself), so an interrupted tournament prints no worker tracebacks. On Linux the worker also dies
+    with its parent. What a solver prints goes to stderr: the caller's stdout may be machine-readable output.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    sys.stdout.flush()
+    os.dup2(2, 1)  # C code (OR-Tools logs) writes to file descriptor 1 directly
+    sys.stdout = sys.stderr
     sys.path[:] = path
     os.environ.clear()
     os.environ.update(environment)
@@ -312,6 +333,19 @@ def _worker(task: SolveTask, connection: Connection, path: list[str], environmen
     result = run_task(task)
     connection.send(("done", result))
     connection.close()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (``PR_SET_PDEATHSIG``); a no-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 is PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return
 
 
 @dataclass(slots=True, kw_only=True)
@@ -561,7 +595,11 @@ class RayExecutor:
         """
         ray = _import_ray()
         if not ray.is_initialized():
-            ray.init(address=self.address, num_cpus=self.workers if self.address is None else None)
+            try:
+                ray.init(address=self.address, num_cpus=self.workers if self.address is None else None)
+            except Exception as error:  # Ray raises many kinds: unreachable address, missing client extra, ...
+                where = "a local Ray" if self.address is None else f"the Ray cluster at {self.address}"
+                raise InvalidInput("executor", f"cannot start {where}: {_describe(error)}") from None
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
         results: list[SolveResult | None] = [None] * len(tasks)

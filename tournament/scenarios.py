@@ -20,7 +20,8 @@ random stream (see :func:`block_seed`, so block ``k`` does not depend on how muc
 Arbitrage re-pricing rule (applied to the market when the shock happens, so it persists): every
 constant-product pool with tokens ``(a, b)`` and reserves ``(x, y)`` where one side has the shocked symbol is
 moved so that its price of ``a`` in ``b`` (``y / x``) is multiplied by ``r = f(a) / f(b)``:
-``x' = round(x / sqrt(r))``, ``y' = round(y * sqrt(r))``, which keeps ``k = x * y`` up to rounding (as an
+``x' = floor(sqrt(x**2 / r))``, ``y' = floor(sqrt(y**2 * r))`` in exact integer arithmetic, which keeps
+``k = x * y`` up to rounding (as an
 arbitrageur trading the pool to the new price would, fees aside). Weighted, stable and concentrated pools,
 limit orders and bridges are left as they are (their solvers see the stale price: an arbitrage opportunity,
 as on chain). The shocked tokens' reference prices are multiplied by ``f``.
@@ -35,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
@@ -265,18 +267,22 @@ class EvolvingMarket:
     def _shock(self, market: Market, symbol: str, factor: float) -> None:
         """Re-price the constant-product pools of ``symbol`` and its reference prices by ``factor``."""
         shocked = {asset for asset, info in market.token_info.items() if info.token.symbol == symbol}
+        exact = Fraction(factor)  # the float's exact value; from here on the arithmetic is on integers
         pools = []
         for item in market.liquidity.values():
             if not isinstance(item, ConstantProductPool) or (item.tokens[0] in shocked) == (item.tokens[1] in shocked):
                 continue
-            ratio = factor if item.tokens[0] in shocked else 1.0 / factor
+            ratio = exact if item.tokens[0] in shocked else 1 / exact
             x, y = item.balances
             if x == 0 or y == 0:
                 continue
-            root = math.sqrt(ratio)
-            pools.append(replace(item, balances=(max(round(x / root), 1), max(round(y * root), 1))))
+            moved = (
+                max(math.isqrt(x * x * ratio.denominator // ratio.numerator), 1),
+                max(math.isqrt(y * y * ratio.numerator // ratio.denominator), 1),
+            )
+            pools.append(replace(item, balances=moved))
         tokens = {
-            asset: replace(info, reference_price=max(round(info.reference_price * factor), 1))
+            asset: replace(info, reference_price=max(info.reference_price * exact.numerator // exact.denominator, 1))
             for asset in shocked
             if (info := market.token_info[asset]).reference_price is not None
         }

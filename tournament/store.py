@@ -41,15 +41,16 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Concatenate, Final, ParamSpec, Self, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -90,6 +91,27 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
 _URL_HELP = (
     "give a database URL such as 'sqlite:///arena-runs.db' or 'postgresql+psycopg://user@host/db', or a file path"
 )
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _database(method: Callable[Concatenate[ResultStore, _P], _R]) -> Callable[Concatenate[ResultStore, _P], _R]:
+    """Turn a database failure (locked, foreign schema, connection lost) into a one-line :class:`InvalidInput`."""
+
+    @functools.wraps(method)
+    def guarded(store: ResultStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(store, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise InvalidInput(
+                "store",
+                f"the database {store.url} failed: {_cause(exc)}; check that it is an Intent Arena results store "
+                "that no other program is writing",
+            ) from exc
+
+    return guarded
+
 
 _metadata = MetaData()
 
@@ -220,6 +242,7 @@ class ResultStore:
 
     # -- writing ---------------------------------------------------------------------------------------
 
+    @_database
     def start(self, tournament_id: str, config: Mapping[str, Any]) -> None:
         """Create a tournament, or check that an existing one has the same config (to resume it).
 
@@ -246,6 +269,7 @@ class ResultStore:
                 "a resumed tournament must have the same config: use the original one, or a new tournament id",
             )
 
+    @_database
     def record_outcome(
         self,
         tournament_id: str,
@@ -305,6 +329,7 @@ class ResultStore:
         key = {"tournament_id": tournament_id, "auction_index": auction_index, "solver": solver}
         self._record(_outcomes, row, key, f"outcome of solver {solver!r} in auction {auction_index}")
 
+    @_database
     def record_auction(
         self, tournament_id: str, auction_index: int, *, instance_id: str, result: Mapping[str, Any]
     ) -> None:
@@ -339,12 +364,14 @@ class ResultStore:
 
     # -- reading ---------------------------------------------------------------------------------------
 
+    @_database
     def tournaments(self) -> tuple[str, ...]:
         """Ids of every tournament in the store, oldest first."""
         query = select(_tournaments.c.id).order_by(_tournaments.c.created_at, _tournaments.c.id)
         with self._engine.connect() as conn:
             return tuple(conn.execute(query).scalars())
 
+    @_database
     def config(self, tournament_id: str) -> dict[str, Any]:
         """The config a tournament was started with (a fresh copy).
 
@@ -358,18 +385,21 @@ class ResultStore:
         config: dict[str, Any] = json.loads(text)
         return config
 
+    @_database
     def completed_outcomes(self, tournament_id: str) -> frozenset[tuple[int, str]]:
         """The (auction index, solver) pairs already recorded: what a resumed tournament skips."""
         query = select(_outcomes.c.auction_index, _outcomes.c.solver).where(_outcomes.c.tournament_id == tournament_id)
         with self._engine.connect() as conn:
             return frozenset((int(index), str(solver)) for index, solver in conn.execute(query))
 
+    @_database
     def completed_auctions(self, tournament_id: str) -> frozenset[int]:
         """The auction indices whose result is already recorded."""
         query = select(_auctions.c.auction_index).where(_auctions.c.tournament_id == tournament_id)
         with self._engine.connect() as conn:
             return frozenset(int(index) for index in conn.execute(query).scalars())
 
+    @_database
     def outcomes(self, tournament_id: str) -> tuple[OutcomeRow, ...]:
         """Every recorded outcome of a tournament, by auction index then solver name."""
         c = _outcomes.c
@@ -390,6 +420,7 @@ class ResultStore:
             for row in rows
         )
 
+    @_database
     def auctions(self, tournament_id: str) -> tuple[AuctionRow, ...]:
         """Every recorded auction result of a tournament, by auction index."""
         c = _auctions.c

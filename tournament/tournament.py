@@ -47,7 +47,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from auction.errors import InvalidSolution
+from auction.errors import InvalidInstance, InvalidSolution
 from auction.instance import AuctionInstance
 from auction.io import instance_to_json
 from auction.mechanisms import get_mechanism
@@ -62,7 +62,7 @@ from liquidity.errors import InvalidInput
 from solvers import load_solver
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
-from tournament.runner import Executor, SolveResult, SolveTask, get_executor, task_seeds
+from tournament.runner import MAX_TIME_LIMIT_S, Executor, SolveResult, SolveTask, get_executor, task_seeds
 from tournament.scenarios import EvolvingMarket, get_scenario
 from tournament.store import OutcomeRow as _OutcomeRow
 from tournament.store import ResultStore
@@ -97,7 +97,8 @@ class TournamentConfig:
         scoring: The scoring rule (``cip38`` or ``welfare``).
         time_limit_s: Each solver call's time limit.
         memory_limit_mb: Each solver process's memory limit, or ``None``.
-        instances: For a replay, ``(path, sha256 of the file)`` of each instance file, in auction order.
+        instances: For a replay, ``(file name, SHA-256 of its bytes)`` of each instance file, in auction order
+            (where the files lie is not part of the configuration; what they hold is).
 
     Raises:
         InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, a
@@ -140,10 +141,13 @@ class TournamentConfig:
                 raise InvalidInput(name, f"must be an integer of at least {least}, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidInput("seed", f"must be a non-negative integer, got {self.seed!r}")
-        if not self.time_limit_s > 0:
-            raise InvalidInput("time_limit_s", f"must be positive, got {self.time_limit_s!r}")
-        if self.memory_limit_mb is not None and not self.memory_limit_mb > 0:
-            raise InvalidInput("memory_limit_mb", f"must be positive or None, got {self.memory_limit_mb!r}")
+        limit = self.time_limit_s
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 < limit <= MAX_TIME_LIMIT_S:
+            raise InvalidInput("time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {limit!r}")
+        object.__setattr__(self, "time_limit_s", float(limit))  # 10 and 10.0 are the same tournament
+        memory = self.memory_limit_mb
+        if memory is not None and (isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0):
+            raise InvalidInput("memory_limit_mb", f"must be a positive integer or None, got {memory!r}")
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as the store keeps it."""
@@ -261,7 +265,10 @@ class Tournament:
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
-        files = tuple((str(Path(path)), _digest(Path(path))) for path in instances)
+        self._replays = tuple(_read_replay(Path(path)) for path in instances)
+        files = tuple((name, digest) for name, digest, _ in self._replays)
+        if files and scenario not in ("three-chains-v1", REPLAY):
+            raise InvalidInput("scenario", f"instance files are replayed instead of a scenario; drop {scenario!r}")
         if files:
             if auctions is not None and auctions != len(files):
                 raise InvalidInput("auctions", f"a replay runs one auction per file: {len(files)}, not {auctions}")
@@ -292,7 +299,7 @@ class Tournament:
     def play(
         self,
         *,
-        store: ResultStore | str | None = None,
+        store: ResultStore | str | os.PathLike[str] | None = None,
         executor: Executor | str = "local",
         workers: int = 1,
         progress: Callable[[TournamentProgress], None] | None = None,
@@ -312,10 +319,10 @@ class Tournament:
                 results the replay does not reproduce; or the executor is unknown or unavailable.
         """
         runner = get_executor(executor, workers=workers) if isinstance(executor, str) else executor
-        database = store if isinstance(store, ResultStore) else ResultStore.memory() if store is None else None
-        if database is None:
-            assert isinstance(store, str)
-            database = ResultStore(store)
+        if isinstance(store, ResultStore):
+            database = store
+        else:
+            database = ResultStore.memory() if store is None else ResultStore(os.fspath(store))
         try:
             database.start(self.id, self.config.to_json())
             _Play(self, database, runner, progress).run()
@@ -336,6 +343,7 @@ class _Play:
         progress: Callable[[TournamentProgress], None] | None,
     ) -> None:
         self.config = tournament.config
+        self.replays = tuple(instance for _, _, instance in tournament._replays)
         self.id = tournament.id
         self.store = store
         self.runner = runner
@@ -352,9 +360,8 @@ class _Play:
         config = self.config
         episodes = []
         for number, first in enumerate(range(0, config.auctions, config.episode_length)):
-            if config.instances:
-                path, digest = config.instances[number]
-                evolving, market = None, Market.from_instance(_replayed(Path(path), digest))
+            if self.replays:
+                evolving, market = None, Market.from_instance(self.replays[number])
             else:
                 evolving = EvolvingMarket(config.scenario, seed=episode_seed(config.seed, number))
                 market = evolving.new_market()
@@ -548,21 +555,19 @@ class _Play:
             )
 
 
-def _digest(path: Path) -> str:
-    """The SHA-256 of an instance file, which makes its contents part of a replay's configuration."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as error:
-        raise InvalidInput("instances", f"cannot read {path}: {error.strerror or error}") from None
-
-
-def _replayed(path: Path, digest: str) -> AuctionInstance:
-    """The instance file of a replay, refused when its contents changed since the tournament started."""
+def _read_replay(path: Path) -> tuple[str, str, AuctionInstance]:
+    """An instance file to replay: its name, the SHA-256 of its bytes, and the instance it holds."""
     from auction.io import load_instance
 
-    if _digest(path) != digest:
-        raise InvalidInput("instances", f"{path} changed since the tournament started; replay it under a new id")
-    return load_instance(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput("instances", f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        instance = load_instance(path)
+    except InvalidInstance as error:
+        raise InvalidInput("instances", f"{path} is not an auction instance: {error}") from None
+    return path.name, hashlib.sha256(data).hexdigest(), instance
 
 
 def episode_seed(seed: int, episode: int) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,9 +38,18 @@ def test_tournament_run_prints_json_with_the_leaderboard(stored: tuple[Path, dic
 
 def test_running_again_resumes_and_changes_nothing(stored: tuple[Path, dict[str, object]]) -> None:
     database, payload = stored
+    before = _rows(database)
     again = runner.invoke(app, [*RUN, "--store", str(database), "--json"])
     assert again.exit_code == 0, again.output
     assert _without_timings(json.loads(again.stdout)) == _without_timings(payload)
+    assert _rows(database) == before  # nothing ran again: every stored row is untouched, none added
+
+
+def _rows(database: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as connection:
+        outcomes = connection.execute("SELECT * FROM solver_outcomes ORDER BY auction_index, solver").fetchall()
+        auctions = connection.execute("SELECT * FROM auctions ORDER BY auction_index").fetchall()
+    return outcomes + auctions
 
 
 def test_results_show_reads_the_store(stored: tuple[Path, dict[str, object]]) -> None:
@@ -106,7 +117,38 @@ def test_user_errors_exit_1_with_one_line(arguments: list[str], message: str) ->
     result = runner.invoke(app, arguments)
     assert result.exit_code == 1, result.output
     assert message in result.stderr
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # not an uncaught error
+
+
+def test_a_database_that_is_not_a_results_store_is_refused(tmp_path: Path) -> None:
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE tournaments (name TEXT)")
+        connection.execute("INSERT INTO tournaments VALUES ('x')")
+    run = ["tournament", "run", "--auctions", "1", "--store", str(foreign)]
+    for arguments in (["results", "show", str(foreign)], run):
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert f"the database sqlite:///{foreign} failed" in result.stderr
+
+
+def test_report_without_matplotlib_says_how_to_install_it(
+    stored: tuple[Path, dict[str, object]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [module for module in sys.modules if module.split(".")[0] == "matplotlib"] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)  # what an environment without matplotlib looks like
+    result = runner.invoke(app, ["report", str(stored[0]), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert 'pip install "intent-arena[plot]"' in result.stderr
+
+
+def test_results_show_does_not_create_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    result = runner.invoke(app, ["results", "show", f"sqlite:///{missing}"])
+    assert result.exit_code == 1
+    assert not missing.exists()
 
 
 def test_a_store_with_several_tournaments_asks_which(tmp_path: Path) -> None:

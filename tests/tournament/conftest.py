@@ -59,6 +59,24 @@ def rt_memory(instance):
     return [hog]
 
 
+@solver(name="rt_print")
+def rt_print(instance, *, seed):
+    """Prints, from Python and from C, then bids like baseline."""
+    print("rt_print says hello on stdout", flush=True)
+    os.write(1, b"rt_print writes to file descriptor 1\\n")
+    baseline = load_solver("baseline")
+    baseline.reset(seed=seed)
+    return baseline.solve(instance)
+
+
+@solver(name="rt_sigint")
+def rt_sigint(instance):
+    """Sends itself Ctrl-C, as a terminal does to every process of the group, then bids nothing."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.1)
+    return []
+
+
 @solver(name="rt_big")
 def rt_big(instance, *, seed):
     """Thousands of copies of baseline's first solution: megabytes through the pipe."""
@@ -91,6 +109,8 @@ rt_raise = arena_rt_solvers:rt_raise
 rt_garbage = arena_rt_solvers:rt_garbage
 rt_memory = arena_rt_solvers:rt_memory
 rt_big = arena_rt_solvers:rt_big
+rt_print = arena_rt_solvers:rt_print
+rt_sigint = arena_rt_solvers:rt_sigint
 rt_quiet = arena_rt_quiet:QuietSolver
 """
 

@@ -126,6 +126,12 @@ def test_run_task_broken_instance_is_crashed() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ workers
+def test_workers_ignore_ctrl_c_and_keep_stdout_clean(plugins: Path, instance: AuctionInstance) -> None:
+    sigint, printing = LocalExecutor(2).run([task(instance, "rt_sigint"), task(instance, "rt_print")])
+    assert sigint.status == "no_bid"  # the caller stops its workers; Ctrl-C alone must not kill a solver
+    assert printing.status == "proposed"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("solver", "status", "reason"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -253,9 +254,17 @@ def test_replay_errors_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read") as caught:
         Tournament(["baseline"], instances=[tmp_path / "missing.json"])
     assert caught.value.field == "instances"
-    (tmp_path / "a.json").write_text("{}")
+    (tmp_path / "empty.json").write_text("{}")
+    with pytest.raises(InvalidInput, match=r"empty.json is not an auction instance: tokens"):
+        Tournament(["baseline"], instances=[tmp_path / "empty.json"])
+    from auction import dump_instance, generate_instance
+
+    dump_instance(generate_instance(1, orders=2), tmp_path / "a.json")
     with pytest.raises(InvalidInput, match="one auction per file: 1, not 5"):
         Tournament(["baseline"], instances=[tmp_path / "a.json"], auctions=5)
+    with pytest.raises(InvalidInput, match="replayed instead of a scenario") as caught:
+        Tournament(["baseline"], instances=[tmp_path / "a.json"], scenario="mars-v1")
+    assert caught.value.field == "scenario"
     with pytest.raises(InvalidInput, match="a replay needs at least one instance file"):
         TournamentConfig(solvers=("baseline",), scenario="replay")
 
@@ -270,3 +279,34 @@ def test_a_replay_of_the_small_cow_anchors() -> None:
     assert results.completed == 2
     assert {standing.solver for standing in results.leaderboard()} == {"baseline", "batch"}
     assert all(standing.crashed == standing.timed_out == 0 for standing in results.leaderboard())
+
+
+def test_what_solvers_print_stays_out_of_the_json_output(plugins: Path) -> None:
+    command = [sys.executable, "-c", "from arena.cli import main; main()", "tournament", "run"]
+    options = ["--solvers", "rt_print,baseline", "--auctions", "1", "--json"]
+    done = subprocess.run([*command, *options], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)  # nothing but the JSON on stdout
+    assert {standing["solver"] for standing in payload["leaderboard"]} == {"baseline", "rt_print"}
+    assert "rt_print says hello on stdout" in done.stderr
+    assert "rt_print writes to file descriptor 1" in done.stderr
+
+
+def test_time_limits_are_numbers_of_seconds_and_memory_limits_integers() -> None:
+    assert (
+        TournamentConfig(solvers=("baseline",), time_limit_s=10).id
+        == TournamentConfig(solvers=("baseline",), time_limit_s=10.0).id
+    )
+    for bad in (float("inf"), 1e308, 0, -1, True):
+        with pytest.raises(InvalidInput) as caught:
+            TournamentConfig(solvers=("baseline",), time_limit_s=bad)
+        assert caught.value.field == "time_limit_s"
+    with pytest.raises(InvalidInput, match="positive integer"):
+        TournamentConfig(solvers=("baseline",), memory_limit_mb=1024.5)  # type: ignore[arg-type]
+
+
+def test_play_accepts_a_path_for_the_store(tmp_path: Path) -> None:
+    tournament = Tournament(["baseline"], auctions=1)
+    tournament.play(store=tmp_path / "runs.db")
+    with ResultStore(str(tmp_path / "runs.db")) as store:
+        assert store.completed_auctions(tournament.id) == frozenset({0})
