@@ -1115,12 +1115,13 @@ def unit_label(exponent: int) -> str:
 
 def _compact_table(results: TournamentResults) -> tuple[list[str], list[list[str]], str]:
     """The leaderboard for a terminal: intervals under their figure, failures in one column, p95 time only."""
-    exponent = score_exponent(
-        [v for s in results.standings for v in (s.total_score, *s.total_score_ci, s.median_score, *s.median_score_ci)]
-    )
+    # The unit fits the medians (the smaller figures), so that no cell needs a long run of leading zeros.
+    exponent = score_exponent([v for s in results.standings for v in (s.median_score, *s.median_score_ci)])
 
     def money(value: int) -> str:
-        return f"{Decimal(value).scaleb(-exponent):.4g}"  # four significant digits: a table, not an account
+        shown = Decimal(value).scaleb(-exponent)
+        # Four significant digits (a table, not an account); large figures keep all their integer digits.
+        return f"{shown:.0f}" if abs(shown) >= 1000 else f"{shown:.4g}"
 
     def failures(s: Standing) -> str:
         counts = (("invalid", s.invalid), ("timed out", s.timed_out), ("crashed", s.crashed), ("no bid", s.no_bid))
