@@ -9,19 +9,15 @@ budget so that one huge settlement fits; :func:`big_solution` fills every order 
 from __future__ import annotations
 
 import dataclasses
-import statistics
-import time
-from pathlib import Path
 from typing import Any
 
 from auction import AuctionInstance, load_instance
 from auction.scoring import Cip38
 from auction.solution import Fulfillment, LiquidityInteraction, Solution
 from auction.validation import validate
+from benchmarks.common import MAINNET, median_seconds, skipped
 from intents import SwapIntent
 from liquidity import LimitOrder, LiquidityGraph
-
-MAINNET = Path(__file__).resolve().parents[2] / "shared" / "anchors" / "cow" / "mainnet_7400681.json"
 
 
 def market_book(instance: AuctionInstance, count: int) -> AuctionInstance:
@@ -94,27 +90,19 @@ def big_solution(instance: AuctionInstance) -> Solution:
 def run() -> dict[str, Any]:
     """Median milliseconds to validate, and to score, the 500-trade settlement (7 runs each)."""
     if not MAINNET.exists():
-        return {"auction": f"skipped: {MAINNET} is absent"}
+        return {"error": skipped(MAINNET)}
     instance = market_book(load_instance(MAINNET), 500)
     solution = big_solution(instance)
     verdict = validate(instance, solution)
     if not verdict.valid:
-        return {"auction": f"the benchmark settlement is invalid: {verdict.reason}: {verdict.message}"}
+        return {"error": f"the benchmark settlement is invalid: {verdict.reason}: {verdict.message}"}
     rule = Cip38()
-
-    def timed(action: Any) -> float:
-        runs = []
-        for _ in range(7):
-            started = time.perf_counter()
-            action()
-            runs.append(time.perf_counter() - started)
-        return statistics.median(runs) * 1000
-
-    validate_ms = timed(lambda: validate(instance, solution))
-    score_ms = timed(lambda: rule.score(instance, verdict))
+    validate_ms = median_seconds(lambda: validate(instance, solution), runs=7) * 1000
+    score_ms = median_seconds(lambda: rule.score(instance, verdict), runs=7) * 1000
     return {
-        "auction_500_trades_interactions": len(solution.interactions),
-        "auction_validate_500_trades_ms": round(validate_ms, 2),
-        "auction_score_500_trades_ms": round(score_ms, 2),
-        "auction_validate_and_score_500_trades_ms": round(validate_ms + score_ms, 2),
+        "trades": len(solution.trades),
+        "interactions": len(solution.interactions),
+        "validate_ms": validate_ms,
+        "score_ms": score_ms,
+        "validate_and_score_ms": validate_ms + score_ms,
     }
