@@ -36,10 +36,10 @@ _SHIFT: Final = 52
 """Weights become integers of ``2**-52`` so that splitting an amount is exact integer math."""
 _MIN_RATE_SHARE: Final = 0.5
 """A parallel liquidity whose marginal rate is below this share of the best one's is left out of the LP."""
-_MAX_PARALLEL: Final = 256
-"""At most this many parallel liquidity sources per asset pair enter the LP (the best by marginal rate)."""
-_DUST_DEPTH: Final = 1e-3
-"""Pools shallower than this share of the deepest pool of their pair are ignored."""
+_MAX_PARALLEL: Final = 384
+"""At most this many parallel liquidity sources per asset pair enter the LP (the deepest)."""
+_DUST_DEPTH: Final = 1e-6
+"""The shallowest pools of a pair that together hold less than this share of its depth are ignored."""
 _GRID: Final = 10
 """Initial tangent points per constant-product edge: the asset's scale times 1, 1/2, ..., 2**-9, and 0."""
 _AROUND: Final = (0.5, 0.71, 1.0, 1.41, 2.0)
@@ -176,8 +176,8 @@ class Router:
     def pair(self, token_in: AssetId, token_out: AssetId) -> tuple[tuple[Liquidity, float], ...]:
         """Liquidity that swaps ``token_in`` for ``token_out`` with its marginal rate, best rate first.
 
-        Pools shallower than ``1e-3`` of the pair's deepest (by reserve, or virtual reserve for concentrated
-        liquidity, of ``token_in``) are left out: they cannot matter for any order and cost quotes.
+        The shallowest pools (by reserve, or virtual reserve for concentrated liquidity, of ``token_in``) that
+        together hold less than ``1e-6`` of the pair's depth are left out: they cannot matter and cost quotes.
         """
         key = (token_in, token_out)
         cached = self._pairs.get(key)
@@ -191,8 +191,13 @@ class Router:
                 if rate > 0 and math.isfinite(rate):
                     rated.append((item, rate))
             depths = [_depth(item, token_in) for item, _ in rated]
-            finite = [depth for depth in depths if depth is not None]
-            floor = _DUST_DEPTH * max(finite) if finite else 0.0
+            finite = sorted((depth for depth in depths if depth is not None), reverse=True)
+            floor, covered, total = 0.0, 0.0, sum(finite)
+            for depth in finite:  # the depth below which the remaining pools hold less than the dust share
+                if covered >= (1 - _DUST_DEPTH) * total:
+                    break
+                covered += depth
+                floor = depth
             kept = [pair for pair, depth in zip(rated, depths, strict=True) if depth is None or depth >= floor]
             kept.sort(key=lambda pair: (-pair[1], pair[0].id))
             cached = self._pairs[key] = tuple(kept)
@@ -435,7 +440,10 @@ class Router:
                 for item, rate in pools
                 if rate >= best * _MIN_RATE_SHARE and (allowed is None or allowed.get(item.id, True))
             ]
-            for item, rate in chosen[:_MAX_PARALLEL]:
+            if len(chosen) > _MAX_PARALLEL:  # keep the deepest: they carry the flow of a large order
+                chosen.sort(key=lambda pair: (-(_depth(pair[0], token_in) or math.inf), pair[0].id))
+                chosen = chosen[:_MAX_PARALLEL]
+            for item, rate in chosen:
                 curves.append(_Curve(item, Edge(token_in, token_out, item.id), rate))
         if not curves:
             return None

@@ -215,15 +215,15 @@ class _Context:
         buy_info = self.instance.tokens.get(intent.buy)
         if buy_info is None or not buy_info.reference_price:
             return None, "the buy token has no reference price, so a fill could not be scored"
-        router = self.router
         allowed = (
             bridge_allowed(self.instance.liquidity, self.now, intent.valid_to, self.block_ms)
             if self.instance.liquidity.bridges
             else None
         )
-        paths = router.paths(intent.sell, intent.buy)
-        rated = sorted(((router.path_rate(path), path) for path in paths), key=lambda pair: (-pair[0], pair[1]))
-        paths = [path for rate, path in rated[:_MAX_PATHS] if rate > 0]
+        rated = self._rated_paths(intent, hops=3)
+        if not rated and chain_of(intent.sell) != chain_of(intent.buy):
+            rated = self._rated_paths(intent, hops=4)  # swap, swap, bridge, swap: long tails on both chains
+        paths = [path for rate, path in rated[:_MAX_PATHS]]
         if not paths:
             return None, "no route between the tokens"
         if rated[0][0] * intent.sell_amount < intent.buy_amount:
@@ -244,6 +244,12 @@ class _Context:
             if fill is not None:
                 return fill, ""
         return None, reason
+
+    def _rated_paths(self, intent: SwapIntent, *, hops: int) -> list[tuple[float, tuple[AssetId, ...]]]:
+        """Paths of at most ``hops`` swaps with a positive marginal rate, best rate first."""
+        router = self.router
+        rated = ((router.path_rate(path), path) for path in router.paths(intent.sell, intent.buy, max_hops=hops))
+        return sorted(((rate, path) for rate, path in rated if rate > 0), key=lambda pair: (-pair[0], pair[1]))
 
     def _sell(
         self, intent: SwapIntent, gross: int, paths: list[tuple[AssetId, ...]], allowed: Mapping[str, bool] | None
