@@ -38,7 +38,7 @@ _MIN_RATE_SHARE: Final = 0.5
 """A parallel liquidity whose marginal rate is below this share of the best one's is left out of the LP."""
 _MAX_PARALLEL: Final = 384
 """At most this many parallel liquidity sources per asset pair enter the LP (the deepest)."""
-_DUST_DEPTH: Final = 1e-6
+_DUST_DEPTH: Final = 1e-4
 """The shallowest pools of a pair that together hold less than this share of its depth are ignored."""
 _GRID: Final = 10
 """Initial tangent points per constant-product edge: the asset's scale times 1, 1/2, ..., 2**-9, and 0."""
@@ -177,7 +177,7 @@ class Router:
         """Liquidity that swaps ``token_in`` for ``token_out`` with its marginal rate, best rate first.
 
         The shallowest pools (by reserve, or virtual reserve for concentrated liquidity, of ``token_in``) that
-        together hold less than ``1e-6`` of the pair's depth are left out: they cannot matter and cost quotes.
+        together hold less than ``1e-4`` of the pair's depth are left out: they cannot matter and cost quotes.
         """
         key = (token_in, token_out)
         cached = self._pairs.get(key)
