@@ -111,7 +111,7 @@ def render_report(results: TournamentResults) -> str:
         _failures(results),
         _plots(results),
         "<footer>Made by Intent Arena. Scores are wei of the numeraire; every column and statistic is defined in "
-        "<code>docs/results.md</code>. Intervals are 95% bootstrap percentile intervals over auctions "
+        "<code>docs/results.md</code>. Intervals are 95% bootstrap percentile intervals over market episodes "
         f"({results.resamples} resamples, seeded from the tournament seed).</footer>",
         "</body>",
         "</html>",
@@ -242,7 +242,7 @@ def _pairwise(results: TournamentResults) -> str:
     header = ["A", "B", "Auctions", "A better", "B better", "Ties", "Mean A - B (95% CI)"]
     note = (
         f'<p class="note">Differences in {_e(unit_label(exponent))}, over the auctions where both solvers have '
-        "an outcome; the interval resamples auctions in pairs.</p>"
+        "an outcome; the interval resamples market episodes, each auction keeping both scores.</p>"
     )
     return "<h2>Pairwise</h2>" + _html_table(header, rows, numeric=range(2, 7)) + note
 
