@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby, pairwise
-from typing import Final
+from typing import Any, Final
 
 from liquidity.assets import AssetId, ChainId
 from liquidity.base import Liquidity
@@ -431,6 +431,10 @@ class Router:
                     pair_keys.append((token_in, token_out))
         if buy not in scale:
             return None
+        if pair_keys == [(sell, buy)]:  # one pair: constant-product pools have a closed-form optimum
+            direct = [item for item, _ in self.pair(sell, buy) if allowed is None or allowed.get(item.id, True)]
+            if direct and all(isinstance(item, ConstantProductPool) and not item.is_drained for item in direct):
+                return _water_fill(direct, sell, buy, amount)
         curves: list[_Curve] = []
         for token_in, token_out in pair_keys:
             pools = self.pair(token_in, token_out)
@@ -556,6 +560,50 @@ class Router:
         row.SetCoefficient(y, 1.0)
         row.SetCoefficient(x, -slope * s_in / s_out)
         return 1
+
+
+def _water_fill(pools: Sequence[Liquidity], sell: AssetId, buy: AssetId, amount: int) -> Plan | None:
+    """The optimal split of ``amount`` over parallel constant-product pools, in closed form.
+
+    Pool ``i`` (reserves ``x`` of ``sell`` and ``y`` of ``buy``, ``g = 1 - fee``) pays ``g a y / (x + g a)``
+    for ``a``; at the optimum every used pool has the same marginal rate ``m``, so
+    ``a_i(m) = max(0, (sqrt(g x y / m) - x) / g)``, and ``m`` is found by bisection on ``sum a_i(m) = amount``
+    (routing.md: water-filling). Shares are floats here; the caller executes them exactly.
+    """
+    import numpy as np
+
+    x = np.empty(len(pools))
+    y = np.empty(len(pools))
+    g = np.empty(len(pools))
+    for index, pool in enumerate(pools):
+        assert isinstance(pool, ConstantProductPool)
+        reserves = pool.balances if pool.tokens[0] == sell else pool.balances[::-1]
+        x[index], y[index], g[index] = float(reserves[0]), float(reserves[1]), 1.0 - float(pool.fee)
+    if not (x > 0).all() or not (y > 0).all() or amount <= 0:
+        return None
+    k = g * x * y
+
+    def inputs(rate: float) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return np.maximum(0.0, (np.sqrt(k / rate) - x) / g)
+
+    low, high = 0.0, float((g * y / x).max())  # at the best starting rate nothing flows
+    for _ in range(200):  # bisection on the common marginal rate, to the float's precision
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if inputs(middle).sum() > amount:
+            low = middle
+        else:
+            high = middle
+    flows = inputs(high)
+    total = float(flows.sum())
+    if total <= 0:
+        return None
+    shares = sorted(
+        ((float(flow) / total, Edge(sell, buy, pool.id)) for flow, pool in zip(flows, pools, strict=True) if flow > 0),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    return tuple((edge, share) for share, edge in shares if share > 1e-12)
 
 
 def _plan(

@@ -117,6 +117,19 @@ def test_splitting_two_equal_pools_beats_one() -> None:
     assert got * 10**6 >= 2 * half * (10**6 - 1)  # the even split, to 0.01 bp
 
 
+@pytest.mark.parametrize("n", [200, 1000])
+def test_many_parallel_pools_are_split_in_closed_form(n: int) -> None:
+    rng = random.Random(n)
+    pools = _random_pools(rng, n)
+    amount = sum(pool.balances[0] for pool in pools) // 20
+    start = time.perf_counter()
+    _, got = _sell_all(pools, amount)
+    seconds = time.perf_counter() - start
+    optimum = _water_filling(pools, amount)
+    assert (optimum - got) / optimum * 10_000 <= Decimal("0.05")  # rounding to base units only
+    assert seconds < 1.0
+
+
 def test_two_hundred_parallel_pools_take_well_under_a_second() -> None:
     pools = _random_pools(random.Random(7), 200)
     amount = sum(pool.balances[0] for pool in pools) // 20
