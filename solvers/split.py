@@ -1,12 +1,15 @@
 """The split solver: each intent routed over several paths and parallel pools at once, with an OR-Tools LP.
 
 For every swap intent, :class:`SplitSolver` enumerates candidate paths (up to three swaps through the
-graph's hubs, which include every bridged asset), quotes the best single path exactly, and, where splitting
+graph's hubs, which include every bridged asset; four for a cross-chain intent that has no shorter path),
+quotes the best single path exactly, and, where splitting
 can help (at least two parallel liquidity sources or two paths, and an upper bound of the gain worth more
 than the gas of one more swap), solves a GLOP linear program over the union of the paths: one input and one
 output variable per (liquidity, direction), flow conservation at every intermediate asset, and each
 liquidity's concave output curve bounded by tangent cuts from exact quotes, refined around the solution
-for a few rounds (see :mod:`solvers._routing`). The chosen split is executed again with exact integer math
+for a few rounds (see :mod:`solvers._routing`). When the only path is one pair of constant-product pools,
+the optimal split is computed in closed form instead (water-filling: every used pool at the same marginal
+rate). The chosen split is executed again with exact integer math
 hop by hop on copies of the pool states, dust legs are dropped, and the result replaces the best single path
 only when the user gets more. So a split is never worse than the best single path.
 
