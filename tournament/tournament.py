@@ -214,7 +214,7 @@ class _Episode:
 
 @dataclass(slots=True, kw_only=True)
 class _Pending:
-    """An auction of the current wave, waiting for its solvers."""
+    """An open auction, waiting for its solvers."""
 
     index: int
     episode: _Episode
@@ -333,7 +333,7 @@ class Tournament:
 
 
 class _Play:
-    """One run of a tournament: the episodes, the waves, the store."""
+    """One run of a tournament: the episodes, the pipeline of solver calls, the store."""
 
     def __init__(
         self,
