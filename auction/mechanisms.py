@@ -206,6 +206,16 @@ def greedy_winners(kept: Sequence[Bid], *, max_winners: int = DEFAULT_MAX_WINNER
     return winners
 
 
+def _single_winner(mechanism: str, winner: Bid, ordered: Sequence[Bid]) -> Selection:
+    """A selection of one winner, its reference score being the best bid of any other solver."""
+    return Selection(
+        mechanism=mechanism,
+        winners=(winner,),
+        reference_scores={winner.solver: _best_other(ordered, winner.solver)},
+        order=tuple(ordered),
+    )
+
+
 def _best_other(ordered: Sequence[Bid], solver: str) -> int:
     """The best total among bids of solvers other than ``solver`` (``ordered`` is best first), 0 if none."""
     return next((bid.score.total for bid in ordered if bid.solver != solver), 0)
@@ -248,12 +258,7 @@ class SingleWinner:
         if not ordered:
             return Selection(mechanism=self.name, winners=())
         winner = ordered[0]
-        return Selection(
-            mechanism=self.name,
-            winners=(winner,),
-            reference_scores={winner.solver: _best_other(ordered, winner.solver)},
-            order=tuple(ordered),
-        )
+        return _single_winner(self.name, winner, ordered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,12 +399,7 @@ class StakeWeighted:
                     winner = bid
                     break
                 draw -= weight
-        return Selection(
-            mechanism=self.name,
-            winners=(winner,),
-            reference_scores={winner.solver: _best_other(ordered, winner.solver)},
-            order=tuple(ordered),
-        )
+        return _single_winner(self.name, winner, ordered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from itertools import pairwise
 from typing import Final
 
 from auction.instance import AuctionInstance
+from auction.scoring import NATIVE_UNIT
 from auction.solution import Fulfillment, LiquidityInteraction, Solution
 from auction.validation import SETTLEMENT_GAS_OVERHEAD, TRADE_GAS
 from intents import BundleIntent, Intent, SwapIntent
@@ -58,8 +59,6 @@ __all__ = [
     "surplus_native",
 ]
 
-NATIVE_UNIT: Final = 10**18
-"""Reference prices are wei of native per ``10**18`` base units of a token."""
 
 _MAX_PRICE: Final = 2**256 - 1
 _PRECISION_BITS: Final = 10

@@ -63,6 +63,12 @@ _TRUSTED_SYMBOLS: Final = frozenset({"WETH", "USDC", "USDT", "DAI", "WBTC"})
 """Tokens of generated markets that solvers may internalize against the settlement buffer (the hubs)."""
 
 
+_Settlement = tuple[
+    tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...], tuple[Execution, ...], dict[ChainId, int]
+]
+"""What settling an auction's winners gave: settled keys, failed keys with reasons, executions, gas by chain."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuctionOutcome:
     """What one auction of a :class:`Market` decided and what it settled.
@@ -75,6 +81,7 @@ class AuctionOutcome:
         executions: What every intent (or bundle leg) got from the settled winners, in settlement order.
         submissions: What every solver that did not crash proposed, in the order the solvers were given.
         expired: Uids of the intents that expired when the clock moved on after the auction.
+        gas_by_chain: Gas the settled winners use on each chain, as the auction estimates it.
         instance: The sealed instance the solvers saw (not part of equality).
     """
 
@@ -85,10 +92,12 @@ class AuctionOutcome:
     executions: tuple[Execution, ...] = ()
     submissions: tuple[Submission, ...] = ()
     expired: tuple[str, ...] = ()
+    gas_by_chain: Mapping[ChainId, int] = field(default_factory=dict)
     instance: AuctionInstance | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "crashed", MappingProxyType(dict(self.crashed)))
+        object.__setattr__(self, "gas_by_chain", MappingProxyType(dict(self.gas_by_chain)))
 
     @property
     def winners(self) -> tuple[Bid, ...]:
@@ -545,7 +554,7 @@ class Market:
             seed=seed,
             mechanism_options=mechanism_options,
         )
-        settled, failed, executions = self._settle(instance, submissions, result)
+        settled, failed, executions, gas = self._settle(instance, submissions, result)
         expired = self.advance(1)
         return AuctionOutcome(
             result=result,
@@ -555,12 +564,13 @@ class Market:
             executions=executions,
             submissions=tuple(submissions),
             expired=expired,
+            gas_by_chain=gas,
             instance=instance,
         )
 
     def _settle(
         self, instance: AuctionInstance, submissions: Sequence[Submission], result: AuctionResult
-    ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...], tuple[Execution, ...]]:
+    ) -> _Settlement:
         """Apply the winners in order to the pools and the book; renew bridge capacity afterwards."""
         proposals = {(s.solver, solution.id): solution for s in submissions for solution in s.solutions}
         states: dict[str, Liquidity] = {}
@@ -568,9 +578,9 @@ class Market:
         settled: list[tuple[str, str]] = []
         failed: list[tuple[str, str, str]] = []
         executions: list[Execution] = []
+        gas: dict[ChainId, int] = {}
         for bid in result.selection.winners:
             solution = proposals[bid.key]
-            verdict = validate(instance, solution)  # the executions, as the auction computed them
             again = sorted(bid.orders & filled)
             if again:
                 failed.append((*bid.key, f"intent {again[0]} was already settled by an earlier winner"))
@@ -582,14 +592,17 @@ class Market:
             states = moved
             filled |= bid.orders
             settled.append(bid.key)
+            verdict = validate(instance, solution)  # the executions and gas, as the auction computed them
             executions += verdict.executions
+            for chain, used in verdict.gas_by_chain.items():
+                gas[chain] = gas.get(chain, 0) + used
             self._record(verdict.executions)
         renewed = [
             state if not isinstance(state, Bridge) else _with_capacity(state, self._capacity[state.id])
             for state in states.values()
         ]
         self._liquidity = self._liquidity.replace(*renewed)
-        return tuple(settled), tuple(failed), tuple(executions)
+        return tuple(settled), tuple(failed), tuple(executions), gas
 
     def _record(self, executions: Sequence[Execution]) -> None:
         by_order: dict[str, list[Execution]] = {}

@@ -190,25 +190,13 @@ class Standing:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready: wei figures as decimal strings, intervals as ``[low, high]``."""
-        return {
-            "rank": self.rank,
-            "solver": self.solver,
-            "wins": self.wins,
-            "win_share": self.win_share,
-            "total_score": str(self.total_score),
-            "total_score_ci": [str(v) for v in self.total_score_ci],
-            "median_score": str(self.median_score),
-            "median_score_ci": [str(v) for v in self.median_score_ci],
-            "won_score": str(self.won_score),
-            "gap_to_best": self.gap_to_best,
-            "settled": self.settled,
-            "invalid": self.invalid,
-            "timed_out": self.timed_out,
-            "crashed": self.crashed,
-            "no_bid": self.no_bid,
-            "p50_seconds": self.p50_seconds,
-            "p95_seconds": self.p95_seconds,
-        }
+        data = self.to_row()
+        for name in ("total_score", "median_score"):
+            low, high = data.pop(f"{name}_ci_low"), data.pop(f"{name}_ci_high")
+            data[f"{name}_ci"] = [str(low), str(high)]
+        for name in ("total_score", "median_score", "won_score"):
+            data[name] = str(data[name])
+        return data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,11 +52,10 @@ from auction.instance import AuctionInstance
 from auction.io import instance_to_json
 from auction.mechanisms import get_mechanism
 from auction.run import run_auction
-from auction.scoring import get_scoring_rule
+from auction.scoring import NATIVE_UNIT, get_scoring_rule
 from auction.solution import Submission
 from auction.solution_io import submission_from_json
-from auction.validation import validate
-from liquidity.assets import AssetId, ChainId
+from liquidity.assets import AssetId
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
 from solvers import load_solver
@@ -77,9 +76,6 @@ _MECHANISM_STREAM: Final = 0x3EC4_A515
 
 REPLAY: Final = "replay"
 """The scenario of a tournament over instance files: one auction per file, each on its own market."""
-
-_ONE: Final = 10**18
-"""Reference prices are wei of the native token per ``10**18`` base units."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -592,7 +588,7 @@ def _value(instance: AuctionInstance, asset: AssetId, amount: int) -> int:
     info = instance.tokens.get(asset)
     if info is None or info.reference_price is None:
         return 0
-    return amount * info.reference_price // _ONE
+    return amount * info.reference_price // NATIVE_UNIT
 
 
 def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any]:
@@ -604,7 +600,6 @@ def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any
     proposals = {(s.solver, solution.id): solution for s in outcome.submissions for solution in s.solutions}
     pools: dict[str, int] = {}
     bridged: dict[str, int] = {}
-    gas: dict[ChainId, int] = {}
     for key in outcome.settled:
         solution = proposals[key]
         for step in solution.interactions:
@@ -615,8 +610,6 @@ def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any
                 bridged[step.id] = bridged.get(step.id, 0) + step.input_amount
             else:
                 pools[step.id] = pools.get(step.id, 0) + _value(instance, step.input_token, step.input_amount)
-        for chain, used in validate(instance, solution).gas_by_chain.items():
-            gas[chain] = gas.get(chain, 0) + used
     bridges = {}
     for bridge_id, amount in bridged.items():
         bridge = instance.liquidity.get(bridge_id)
@@ -624,7 +617,7 @@ def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any
         bridges[bridge_id] = round(amount / bridge.capacity, 9) if bridge.capacity else 1.0
     chains = {
         chain: round(used / instance.chains[chain].block_gas_limit, 9)
-        for chain, used in gas.items()
+        for chain, used in outcome.gas_by_chain.items()
         if chain in instance.chains
     }
     volume = sum(_value(instance, e.sell_token, e.executed_sell) for e in outcome.executions)
