@@ -27,6 +27,7 @@ __all__ = [
 
 _UINT_MAX: Final = 2**256 - 1
 _DIGITS: Final = re.compile(r"^-?[0-9]+$")
+_HEX: Final = re.compile(r"^0[xX][0-9a-fA-F]{1,64}$")
 
 DTO_CONFIG: Final = ConfigDict(
     alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid", serialize_by_alias=True
@@ -46,6 +47,8 @@ def _parse_int(value: object, *, signed: bool) -> int:
         number = value
     elif isinstance(value, str) and _DIGITS.match(value.strip()):
         number = int(value)
+    elif not signed and isinstance(value, str) and _HEX.match(value.strip()):
+        number = int(value, 16)  # CoW's U256 fields read "0x..." too (HexOrDecimalU256)
     elif isinstance(value, float):
         raise ValueError(f'{value!r} is a float; write integers as decimal strings such as "1000" (no rounding)')
     else:
@@ -82,7 +85,7 @@ def _parse_decimal(value: object) -> Decimal:
 
 
 Uint = Annotated[int, BeforeValidator(_parse_uint), PlainSerializer(str, return_type=str)]
-"""A non-negative integer below 2**256, written as a decimal string."""
+"""A non-negative integer below 2**256, written as a decimal string (read from decimal or ``0x`` hex)."""
 
 Int = Annotated[int, BeforeValidator(_parse_signed), PlainSerializer(str, return_type=str)]
 """A signed integer, written as a decimal string."""
@@ -106,7 +109,7 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
     for index, part in enumerate(loc):
         # pydantic puts the tag of a discriminated union into the path (orders[0].swap.sellAmount); users
         # think in JSON paths, so the tag goes. Map keys (token addresses, ticks) go in brackets.
-        if part in _UNION_TAGS and index > 0 and isinstance(loc[index - 1], int):
+        if part in _UNION_TAGS and (index == 0 or isinstance(loc[index - 1], int)):
             continue
         if isinstance(part, int) or not _IDENTIFIER.match(part):
             path += f"[{part}]"

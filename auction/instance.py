@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from auction.errors import InvalidInstance
 from intents import BundleIntent, Intent, SwapIntent
@@ -21,7 +21,35 @@ from liquidity.assets import AssetId, Chain, ChainId, Token, TokenList, chain_na
 from liquidity.bridge import Bridge
 from liquidity.graph import LiquidityGraph
 
-__all__ = ["AuctionInstance", "InstanceSummary", "TokenInfo"]
+__all__ = ["AuctionInstance", "Dialect", "InstanceSummary", "TokenInfo", "WireExtras"]
+
+Dialect = Literal["cow", "arena"]
+"""How an instance reads and writes: ``"cow"`` is CoW's solver-engine body as a driver sends it (one chain,
+plain addresses, no ``chains`` key; the autopilot has already removed expired orders, so ``validTo`` is not
+checked); ``"arena"`` is Intent Arena's extension (``chains``, CAIP-19 ids, bridges, bundles, expiry checked)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WireExtras:
+    """What an instance file held that the model does not interpret, kept so that writing it loses nothing.
+
+    Attributes:
+        top: Unknown top-level fields, by JSON name.
+        tokens: Unknown fields of each token entry, by asset.
+        liquidity: Unknown fields of each liquidity, by liquidity id (a composable stable pool's own BPT
+            reserve is kept here too, under ``tokens``).
+        unread_liquidity: Liquidity entries that were not loaded (an unknown kind, a repeated id), as read.
+        implied_tokens: Assets that only liquidity or orders named; the loader gave them empty entries.
+    """
+
+    top: Mapping[str, Any] = field(default_factory=dict)
+    tokens: Mapping[AssetId, Mapping[str, Any]] = field(default_factory=dict)
+    liquidity: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    unread_liquidity: tuple[Mapping[str, Any], ...] = ()
+    implied_tokens: frozenset[AssetId] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.top or self.tokens or self.liquidity or self.unread_liquidity or self.implied_tokens)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +90,9 @@ class AuctionInstance:
         effective_gas_price: Gas price in wei used for scoring on single-chain instances (CoW's field).
         deadline: When solutions are due, when known.
         surplus_capturing_jit_order_owners: Owners whose just-in-time orders count toward the score.
+        dialect: ``"cow"`` for a CoW solver-engine body, ``"arena"`` for the extended format (see
+            :data:`Dialect`): decides how the instance is written and whether ``validTo`` is checked.
+        wire_extras: What the file held beyond the model (see :class:`WireExtras`).
         order_extras: Per intent uid, CoW order fields that the intent model does not carry
             (``preInteractions``, ``fullSellAmount``, ...), kept so that writing the instance loses nothing.
         notes: What a loader had to assume (never part of equality).
@@ -76,6 +107,8 @@ class AuctionInstance:
     deadline: datetime | None = None
     surplus_capturing_jit_order_owners: tuple[str, ...] = ()
     order_extras: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    dialect: Dialect = "arena"
+    wire_extras: WireExtras = field(default_factory=WireExtras)
     notes: tuple[str, ...] = field(default=(), compare=False)
     _by_uid: Mapping[str, Intent] = field(init=False, repr=False, compare=False)
 
@@ -83,6 +116,10 @@ class AuctionInstance:
         object.__setattr__(self, "chains", MappingProxyType(dict(self.chains)))
         object.__setattr__(self, "tokens", MappingProxyType(dict(self.tokens)))
         object.__setattr__(self, "order_extras", MappingProxyType(dict(self.order_extras)))
+        if self.dialect not in ("cow", "arena"):
+            raise InvalidInstance("dialect", f"must be 'cow' or 'arena', got {self.dialect!r}")
+        if self.dialect == "cow" and len(self.chains) != 1:
+            raise InvalidInstance("dialect", "a CoW solver-engine instance has exactly one chain; use 'arena'")
         if self.id is not None and not isinstance(self.id, str):
             raise InvalidInstance("id", f"must be a string or None, got {self.id!r}")
         if self.deadline is not None and self.deadline.utcoffset() is None:

@@ -26,7 +26,16 @@ from decimal import Decimal, DecimalException
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, Discriminator, Field, PlainSerializer, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
 
 from auction._json_types import (
@@ -39,7 +48,7 @@ from auction._json_types import (
     read_json_file,
 )
 from auction.errors import InvalidInstance
-from auction.instance import AuctionInstance, TokenInfo
+from auction.instance import AuctionInstance, TokenInfo, WireExtras
 from intents import BundleIntent, BundleLeg, Intent, SwapIntent
 from intents.fees import PriceImprovementFee, Quote, SurplusFee, VolumeFee
 from liquidity._uniswap_v3_math import TICK_SPACING_OF_FEE
@@ -86,6 +95,29 @@ Factor = Annotated[Dec, BeforeValidator(_factor), PlainSerializer(_factor_json)]
 # An optional field that is left out of the JSON when it is None (instead of being written as null).
 _ABSENT: Any = Field(default=None, exclude_if=lambda value: value is None)
 
+SigningSchemeJson = Literal["eip712", "ethsign", "presign", "eip1271", "ethSign", "preSign"]
+"""Both spellings: CoW's driver sends lower case (``presign``); its openapi and solutions use camelCase."""
+
+_SCHEME_OF_SPELLING: Final[Mapping[str, Literal["eip712", "ethSign", "preSign", "eip1271"]]] = {
+    "eip712": "eip712",
+    "ethsign": "ethSign",
+    "presign": "preSign",
+    "eip1271": "eip1271",
+    "ethSign": "ethSign",
+    "preSign": "preSign",
+}
+_WIRE_SPELLING: Final[Mapping[str, str]] = {
+    "eip712": "eip712",
+    "ethSign": "ethsign",
+    "preSign": "presign",
+    "eip1271": "eip1271",
+}
+"""How an order's signing scheme is written: as CoW's driver sends it."""
+
+_LIQUIDITY_KINDS: Final = frozenset(
+    {"constantProduct", "weightedProduct", "stable", "concentratedLiquidity", "limitOrder", "bridge"}
+)
+
 
 # ---------------------------------------------------------------------------------------------- JSON models
 class ChainJson(BaseModel):
@@ -99,9 +131,9 @@ class ChainJson(BaseModel):
 
 
 class TokenJson(BaseModel):
-    """What the instance knows of a token (CoW's ``TokenInfo``)."""
+    """What the instance knows of a token (CoW's ``TokenInfo``); unknown fields are kept."""
 
-    model_config = DTO_CONFIG
+    model_config = LENIENT_DTO_CONFIG
     decimals: int | None = _ABSENT
     symbol: str | None = _ABSENT
     reference_price: Uint | None = _ABSENT
@@ -165,7 +197,7 @@ class SwapOrderJson(BaseModel):
     receiver: str | None = _ABSENT
     fee_policies: list[FeePolicyJson] = []
     app_data: str
-    signing_scheme: Literal["eip712", "ethSign", "preSign", "eip1271"]
+    signing_scheme: SigningSchemeJson
     signature: str
     nonce: Uint | None = _ABSENT
 
@@ -192,7 +224,7 @@ class BundleOrderJson(BaseModel):
     valid_to: int
     receiver: str | None = _ABSENT
     nonce: Uint | None = _ABSENT
-    signing_scheme: Literal["eip712", "ethSign", "preSign", "eip1271"] = "eip712"
+    signing_scheme: SigningSchemeJson = "eip712"
     signature: str = "0x"
 
 
@@ -207,9 +239,9 @@ OrderJson = Annotated[
 
 
 class _LiquidityJson(BaseModel):
-    """Fields every liquidity kind has."""
+    """Fields every liquidity kind has; unknown fields of CoW's kinds are kept."""
 
-    model_config = DTO_CONFIG
+    model_config = LENIENT_DTO_CONFIG
     id: str
     address: str | None = _ABSENT
     gas_estimate: Uint = 0
@@ -298,6 +330,7 @@ class LimitOrderJson(_LiquidityJson):
 class BridgeJson(_LiquidityJson):
     """A one-way bridge between chains (extension)."""
 
+    model_config = DTO_CONFIG
     kind: Literal["bridge"]
     source: str
     destination: str
@@ -314,17 +347,24 @@ LiquidityJson = Annotated[
 
 
 class InstanceJson(BaseModel):
-    """The whole instance: CoW's ``POST /solve`` body plus the extensions."""
+    """The whole instance: CoW's ``POST /solve`` body plus the extensions; unknown fields are kept.
 
-    model_config = DTO_CONFIG
+    Liquidity is read one entry at a time (:data:`LIQUIDITY_ADAPTER`), so that an entry of a kind not known
+    yet is kept as it is instead of refusing the auction.
+    """
+
+    model_config = LENIENT_DTO_CONFIG
     id: str | None = None
     chains: dict[str, ChainJson] | None = _ABSENT
     tokens: dict[str, TokenJson]
     orders: list[OrderJson] = []
-    liquidity: list[LiquidityJson] = []
+    liquidity: list[Any] = []
     effective_gas_price: Uint = 0
     deadline: datetime | None = _ABSENT
     surplus_capturing_jit_order_owners: list[str] = []
+
+
+LIQUIDITY_ADAPTER: Final[TypeAdapter[Any]] = TypeAdapter(LiquidityJson)
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -428,7 +468,9 @@ class _Keys:
 def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstance:
     chains = _read_chains(parsed)
     key = _Keys(next(iter(chains)) if len(chains) == 1 else None)
+    unknown: list[str] = list(parsed.model_extra or {})
     tokens: dict[AssetId, TokenInfo] = {}
+    token_extras: dict[AssetId, Mapping[str, Any]] = {}
     for raw, info in parsed.tokens.items():
         asset = key(raw, f"tokens[{raw}]")
         if asset in tokens:
@@ -440,14 +482,9 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
             available_balance=info.available_balance,
             trusted=info.trusted,
         )
-    for asset in tokens:
-        chain = chain_of(asset)
-        if chain in chains:
-            continue
-        if parsed.chains is not None:
-            raise InvalidInstance(f"tokens[{asset}]", f"lives on chain {chain}, which is missing from 'chains'")
-        chains[chain] = Chain(id=chain, name=chain_name(chain), gas_price=parsed.effective_gas_price)
-        notes += (f"chain {chain} is not described; assumed gas price {parsed.effective_gas_price} wei",)
+        if info.model_extra:
+            token_extras[asset] = dict(info.model_extra)
+            unknown.extend(f"tokens[{raw}].{name}" for name in info.model_extra)
     intents: list[Intent] = []
     extras: dict[str, Mapping[str, Any]] = {}
     for index, order in enumerate(parsed.orders):
@@ -464,16 +501,51 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
         if extra:
             extras[intent.uid] = extra
     liquidity: list[Liquidity] = []
-    for index, item in enumerate(parsed.liquidity):
+    liquidity_extras: dict[str, Mapping[str, Any]] = {}
+    unread: list[Mapping[str, Any]] = []
+    for index, raw_item in enumerate(parsed.liquidity):
         where = f"liquidity[{index}]"
+        kind = raw_item.get("kind") if isinstance(raw_item, dict) else None
+        if isinstance(kind, str) and kind not in _LIQUIDITY_KINDS:
+            unread.append(raw_item)
+            notes += (f"{where} is of kind {kind!r}, which Intent Arena does not know yet; kept, not used",)
+            continue
         try:
-            liquidity.append(_read_liquidity(item, key, tokens, where))
+            item = LIQUIDITY_ADAPTER.validate_python(raw_item)
+        except ValidationError as error:
+            path, message = describe_validation_error(error)
+            field = f"{where}.{path}" if path and not path.startswith("[") else where + path
+            raise InvalidInstance(field, message) from None
+        if any(existing.id == item.id for existing in liquidity):
+            unread.append(raw_item)
+            notes += (f"{where} repeats the liquidity id {item.id!r}; the first one is used, this one kept unread",)
+            continue
+        try:
+            loaded, kept = _read_liquidity(item, key, tokens, where)
         except InvalidInstance:
             raise
         except InvalidInput as error:
             # Pools name their fields "<kind or 'liquidity'> <id>.<field>"; keep the field, use the JSON path.
             _, dot, inner = error.field.partition(".")
             raise InvalidInstance(f"{where}.{inner}" if dot else where, error.reason) from None
+        liquidity.append(loaded)
+        if kept:
+            liquidity_extras[item.id] = kept
+            unknown.extend(f"{where}.{name}" for name in kept if name != _BPT_KEY)
+    implied = _imply_tokens(tokens, intents, liquidity)
+    for asset in tokens:
+        chain = chain_of(asset)
+        if chain in chains:
+            continue
+        if parsed.chains is not None:
+            raise InvalidInstance(f"tokens[{asset}]", f"lives on chain {chain}, which is missing from 'chains'")
+        chains[chain] = Chain(id=chain, name=chain_name(chain), gas_price=parsed.effective_gas_price)
+        notes += (f"chain {chain} is not described; assumed gas price {parsed.effective_gas_price} wei",)
+    if implied:
+        notes += (f"{len(implied)} token(s) appear only in liquidity or orders; given empty entries",)
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        notes += (f"kept fields Intent Arena does not read (written back unchanged): {shown}",)
     deadline = parsed.deadline
     if deadline is not None and deadline.utcoffset() is None:
         deadline = deadline.replace(tzinfo=UTC)
@@ -488,8 +560,32 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
         deadline=deadline,
         surplus_capturing_jit_order_owners=tuple(parsed.surplus_capturing_jit_order_owners),
         order_extras=extras,
+        dialect="arena" if parsed.chains is not None else "cow",
+        wire_extras=WireExtras(
+            top=dict(parsed.model_extra or {}),
+            tokens=token_extras,
+            liquidity=liquidity_extras,
+            unread_liquidity=tuple(unread),
+            implied_tokens=frozenset(implied),
+        ),
         notes=notes,
     )
+
+
+def _imply_tokens(tokens: dict[AssetId, TokenInfo], intents: list[Intent], liquidity: list[Liquidity]) -> list[AssetId]:
+    """Give an empty entry to every asset that only orders or liquidity name (CoW sends such auctions)."""
+    implied: list[AssetId] = []
+    named = [asset for item in liquidity for asset in item.tokens]
+    for intent in intents:
+        if isinstance(intent, BundleIntent):
+            named.extend(asset for leg in intent.legs for asset in (leg.sell, leg.buy))
+        else:
+            named.extend((intent.sell, intent.buy))
+    for asset in named:
+        if asset not in tokens:
+            tokens[asset] = TokenInfo(token=Token(asset=asset))
+            implied.append(asset)
+    return implied
 
 
 def _read_chains(parsed: InstanceJson) -> dict[ChainId, Chain]:
@@ -532,7 +628,7 @@ def _read_order(order: SwapOrderJson | BundleOrderJson, key: _Keys, where: str) 
             valid_to=order.valid_to,
             receiver=order.receiver,
             nonce=order.nonce or 0,
-            signing_scheme=order.signing_scheme,
+            signing_scheme=_SCHEME_OF_SPELLING[order.signing_scheme],
             signature=order.signature,
         )
         return bundle, {}
@@ -545,6 +641,9 @@ def _read_order(order: SwapOrderJson | BundleOrderJson, key: _Keys, where: str) 
         del extra["fullSellAmount"]
     if extra.get("fullBuyAmount") == str(order.buy_amount):
         del extra["fullBuyAmount"]
+    scheme = _SCHEME_OF_SPELLING[order.signing_scheme]
+    if order.signing_scheme != _WIRE_SPELLING[scheme]:
+        extra["signingScheme"] = order.signing_scheme  # written back as it was spelled
     intent = SwapIntent(
         uid=order.uid,
         owner=order.owner,
@@ -559,7 +658,7 @@ def _read_order(order: SwapOrderJson | BundleOrderJson, key: _Keys, where: str) 
         nonce=order.nonce or 0,
         order_class=order.class_,
         fee_policies=_read_fee_policies(order.fee_policies, where),
-        signing_scheme=order.signing_scheme,
+        signing_scheme=scheme,
         signature=order.signature,
         app_data=order.app_data,
     )
@@ -589,7 +688,28 @@ def _read_fee_policy(policy: SurplusFeeJson | PriceImprovementFeeJson | VolumeFe
     return PriceImprovementFee(factor=policy.factor, max_volume_factor=policy.max_volume_factor, quote=quote)
 
 
-def _read_liquidity(item: Any, key: _Keys, tokens: Mapping[AssetId, TokenInfo], where: str) -> Liquidity:
+_BPT_KEY: Final = "__bpt__"
+"""Where a composable stable pool's own BPT reserve is kept among its liquidity extras: (position, key, reserve)."""
+
+
+def _read_liquidity(
+    item: Any, key: _Keys, tokens: Mapping[AssetId, TokenInfo], where: str
+) -> tuple[Liquidity, dict[str, Any]]:
+    """The liquidity, and what of its JSON it does not carry (unknown fields, a composable pool's BPT)."""
+    kept: dict[str, Any] = dict(item.model_extra or {})
+    if isinstance(item, StableJson) and item.address is not None:
+        # A composable stable pool lists its own BPT (the pool's address) with a huge pre-minted balance;
+        # Balancer leaves it out of the StableSwap invariant, and so do we.
+        names = list(item.tokens)
+        bpt = next((n for n in names if n.rsplit(":", 1)[-1].lower() == item.address.lower()), None)
+        if bpt is not None:
+            reserve = item.tokens[bpt]
+            kept[_BPT_KEY] = (names.index(bpt), key(bpt, f"{where}.tokens[{bpt}]"), reserve)
+            item = item.model_copy(update={"tokens": {n: r for n, r in item.tokens.items() if n != bpt}})
+    return _read_known_liquidity(item, key, tokens, where), kept
+
+
+def _read_known_liquidity(item: Any, key: _Keys, tokens: Mapping[AssetId, TokenInfo], where: str) -> Liquidity:
     common: dict[str, Any] = {"id": item.id, "address": item.address, "gas_estimate": item.gas_estimate}
 
     def assets(raw: list[str] | dict[str, Any]) -> tuple[AssetId, ...]:
@@ -691,32 +811,50 @@ def _scaling_from_json(value: Decimal | None, info: TokenInfo | None, field: str
 
 
 # ------------------------------------------------------------------------------------------------ writing
-def dump_instance(instance: AuctionInstance, path: str | os.PathLike[str], *, plain_addresses: bool = False) -> None:
-    """Write an instance as JSON in the current format (see :func:`instance_to_json`)."""
+def dump_instance(
+    instance: AuctionInstance, path: str | os.PathLike[str], *, plain_addresses: bool | None = None
+) -> None:
+    """Write an instance as JSON in its dialect (see :func:`instance_to_json`)."""
     text = json.dumps(instance_to_json(instance, plain_addresses=plain_addresses), indent=1)
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def instance_to_json(instance: AuctionInstance, *, plain_addresses: bool = False) -> dict[str, Any]:
-    """The instance as current-format JSON data; :func:`instance_from_json` reads it back to an equal instance.
+def instance_to_json(instance: AuctionInstance, *, plain_addresses: bool | None = None) -> dict[str, Any]:
+    """The instance as JSON data; :func:`instance_from_json` reads it back to an equal instance.
+
+    A ``"cow"``-dialect instance is written as CoW's driver sends it: no ``chains``, plain lower-case
+    addresses, every token entry with its five fields, lower-case signing schemes, and whatever the file
+    held that Intent Arena does not read (unknown fields, a composable stable pool's BPT, liquidity of
+    unknown kinds) put back where it was. An ``"arena"`` instance is written with ``chains`` and CAIP-19 ids.
 
     Args:
         instance: What to write.
-        plain_addresses: Key tokens by plain address, as CoW's own services expect. Only for instances on
-            one chain; by default tokens are keyed by CAIP-19 id.
+        plain_addresses: Key tokens by plain address. ``None`` (the default) follows the dialect; ``True``
+            is only for instances on one chain.
 
     Raises:
         InvalidInstance: ``plain_addresses`` was asked for an instance on several chains.
+
+    Examples:
+        >>> data = {"id": "7", "tokens": {}, "orders": [], "effectiveGasPrice": "1", "futureField": [1]}
+        >>> written = instance_to_json(instance_from_json(data))
+        >>> written["futureField"], "chains" in written
+        ([1], False)
     """
-    if plain_addresses and len(instance.chains) != 1:
+    cow = instance.dialect == "cow"
+    plain = cow if plain_addresses is None else plain_addresses
+    if plain and len(instance.chains) != 1:
         raise InvalidInstance("chains", "plain addresses are ambiguous on several chains; write CAIP-19 ids")
 
     def key(asset: AssetId) -> str:
-        return asset.rsplit(":", 1)[1] if plain_addresses else asset
+        return asset.rsplit(":", 1)[1] if plain else asset
 
+    extras = instance.wire_extras
     parsed = InstanceJson(
         id=instance.id,
-        chains={
+        chains=None
+        if cow
+        else {
             chain.id: ChainJson(
                 name=chain.name,
                 gas_price=chain.gas_price,
@@ -725,25 +863,47 @@ def instance_to_json(instance: AuctionInstance, *, plain_addresses: bool = False
             )
             for chain in instance.chains.values()
         },
-        tokens={
-            key(asset): TokenJson(
-                decimals=info.token.decimals,
-                symbol=info.token.symbol,
-                reference_price=info.reference_price,
-                available_balance=info.available_balance,
-                trusted=info.trusted,
-            )
-            for asset, info in instance.tokens.items()
-        },
+        tokens={},
         orders=[_write_order(intent, key, instance.order_extras.get(intent.uid, {})) for intent in instance.intents],
-        liquidity=[_write_liquidity(item, key) for item in instance.liquidity.values()],
+        liquidity=[],
         effective_gas_price=instance.effective_gas_price,
         deadline=instance.deadline,
         surplus_capturing_jit_order_owners=list(instance.surplus_capturing_jit_order_owners),
     )
     data = parsed.model_dump(mode="json", by_alias=True)
+    tokens: dict[str, Any] = {}
+    for asset, info in instance.tokens.items():
+        if asset in extras.implied_tokens:
+            continue
+        entry = TokenJson(
+            decimals=info.token.decimals,
+            symbol=info.token.symbol,
+            reference_price=info.reference_price,
+            available_balance=info.available_balance,
+            trusted=info.trusted,
+        ).model_dump(mode="json", by_alias=True)
+        if cow:  # the driver writes all five fields, null where unknown
+            entry = {"decimals": None, "symbol": None, "referencePrice": None, **entry}
+        tokens[key(asset)] = {**entry, **extras.tokens.get(asset, {})}
+    data["tokens"] = tokens
+    data["liquidity"] = [
+        _liquidity_json(item, key, extras.liquidity.get(item.id, {})) for item in instance.liquidity.values()
+    ]
+    data["liquidity"].extend(dict(item) for item in extras.unread_liquidity)
     if instance.deadline is not None:
         data["deadline"] = instance.deadline.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    data.update(extras.top)
+    return data
+
+
+def _liquidity_json(item: Liquidity, key: Any, kept: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = _write_liquidity(item, key).model_dump(mode="json", by_alias=True)
+    data.update({name: value for name, value in kept.items() if name != _BPT_KEY})
+    if _BPT_KEY in kept:
+        position, bpt, reserve = kept[_BPT_KEY]
+        reserves = list(data["tokens"].items())
+        reserves.insert(position, (key(bpt), reserve.model_dump(mode="json", by_alias=True)))
+        data["tokens"] = dict(reserves)
     return data
 
 
@@ -766,7 +926,7 @@ def _write_order(intent: Intent, key: Any, extra: Mapping[str, Any]) -> SwapOrde
             valid_to=intent.valid_to,
             receiver=intent.receiver,
             nonce=intent.nonce or None,
-            signing_scheme=intent.signing_scheme,
+            signing_scheme=_WIRE_SPELLING[intent.signing_scheme],  # type: ignore[arg-type]
             signature=intent.signature,
         )
     cow_fields = {
@@ -790,7 +950,7 @@ def _write_order(intent: Intent, key: Any, extra: Mapping[str, Any]) -> SwapOrde
             "receiver": intent.receiver,
             "feePolicies": [policy.model_dump(by_alias=False) for policy in intent.fee_policies],
             "appData": intent.app_data,
-            "signingScheme": intent.signing_scheme,
+            "signingScheme": _WIRE_SPELLING[intent.signing_scheme],
             "signature": intent.signature,
             "nonce": intent.nonce or None,
             **cow_fields,

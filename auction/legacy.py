@@ -90,12 +90,13 @@ def convert_legacy(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...
         liquidity.append(item)
     converted = {
         "id": str(metadata["auction_id"]) if metadata.get("auction_id") is not None else None,
-        "chains": {chain: {"gasPrice": str(gas_price)}},
         "tokens": tokens,
         "orders": orders,
         "liquidity": liquidity,
         "effectiveGasPrice": str(gas_price),
     }
+    if chain != "eip155:1":  # a CoW body has no chain field: only other chains need the extension
+        converted["chains"] = {chain: {"gasPrice": str(gas_price)}}
     return converted, tuple(dict.fromkeys(notes))
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -48,6 +49,8 @@ __all__ = [
     "load_submission",
     "solution_from_json",
     "solution_to_json",
+    "solutions_from_wire",
+    "solutions_to_wire",
     "submission_from_json",
     "submission_to_json",
 ]
@@ -105,15 +108,30 @@ class InteractionJson(BaseModel):
     output_amount: Uint
 
 
+class CallJson(BaseModel):
+    """A plain call of a pre- or post-interaction (``{target, value, callData}``)."""
+
+    model_config = DTO_CONFIG
+    target: str
+    value: Uint = 0
+    call_data: str = "0x"
+
+
 class SolutionJson(BaseModel):
-    """One solution."""
+    """One solution; the gas-fee override, ``flashloans`` and ``wrappers`` are read and not replayed."""
 
     model_config = DTO_CONFIG
     id: SolutionId
     prices: dict[str, Uint] = {}
     trades: list[TradeJson] = []
+    pre_interactions: list[CallJson] = []
     interactions: list[InteractionJson] = []
+    post_interactions: list[CallJson] = []
     gas: Gas | None = _ABSENT
+    max_fee_per_gas: Uint | None = _ABSENT
+    max_priority_fee_per_gas: Uint | None = _ABSENT
+    flashloans: dict[str, Any] | None = _ABSENT
+    wrappers: list[dict[str, Any]] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 class SubmissionJson(BaseModel):
@@ -250,6 +268,15 @@ def _to_solution(parsed: SolutionJson, key: Any, where: str) -> Solution:
         )
         for index, step in enumerate(parsed.interactions)
     )
+    for section, calls in (
+        ("preInteractions", parsed.pre_interactions),
+        ("postInteractions", parsed.post_interactions),
+    ):
+        if calls:
+            raise InvalidSolution(
+                _join(where, f"{section}[0]"),
+                "plain calls cannot be replayed against the auction's liquidity; leave the list empty",
+            )
     return Solution(id=parsed.id, prices=prices, trades=trades, interactions=interactions, gas=parsed.gas)
 
 
@@ -305,11 +332,71 @@ def _solution_json(solution: Solution, key: Any) -> SolutionJson:
         "id": solution.id,
         "prices": {key(asset): price for asset, price in solution.prices.items()},
         "trades": trades,
+        "preInteractions": [],
         "interactions": interactions,
+        "postInteractions": [],
         "gas": solution.gas,
     }
     parsed: SolutionJson = SolutionJson.model_validate(data)
     return parsed
+
+
+def solutions_to_wire(instance: AuctionInstance, solutions: Iterable[Solution]) -> dict[str, Any]:
+    """The body of a ``POST /solve`` answer, ``{"solutions": [...]}``, as CoW's driver reads it.
+
+    On an instance of one chain, tokens are plain lower-case addresses; on several chains, CAIP-19 ids. Ids
+    are JSON numbers: kept when every id is a distinct number already, otherwise each solution is numbered
+    by its position. ``preInteractions`` and ``postInteractions`` are present (empty), ``gas`` an integer.
+
+    Raises:
+        InvalidSolution: A solution cannot be written (an amount out of range).
+
+    Examples:
+        >>> from auction.synthetic import generate_instance
+        >>> instance = generate_instance(1, orders=1)
+        >>> intent = instance.intents[0]
+        >>> solution = Solution(id="mine", prices={intent.sell: 3, intent.buy: 5},
+        ...                     trades=(Fulfillment(order=intent.uid, executed_amount=10, fee=0),))
+        >>> body = solutions_to_wire(instance, [solution])
+        >>> body["solutions"][0]["id"], sorted(body["solutions"][0])
+        (0, ['id', 'interactions', 'postInteractions', 'preInteractions', 'prices', 'trades'])
+        >>> solutions_from_wire(body, instance)[0].trades == solution.trades
+        True
+    """
+    listed = list(solutions)
+    plain = len(instance.chains) == 1
+    ids = [solution.id for solution in listed]
+    numeric = all(_NUMERIC_ID.match(value) and int(value) < 2**64 for value in ids) and len(set(ids)) == len(ids)
+    written = []
+    for position, solution in enumerate(listed):
+        data = solution_to_json(solution, plain_addresses=plain)
+        data["id"] = int(solution.id) if numeric else position
+        written.append(data)
+    return {"solutions": written}
+
+
+def solutions_from_wire(data: Any, instance: AuctionInstance) -> tuple[Solution, ...]:
+    """Read the body of a ``POST /solve`` answer, ``{"solutions": [...]}``, for ``instance``.
+
+    Raises:
+        InvalidSolution: The body is malformed; ``field`` is the JSON path of the first problem.
+    """
+    if not isinstance(data, dict):
+        raise InvalidSolution("", f'an answer is a JSON object {{"solutions": [...]}}, not {type(data).__name__}')
+    unknown = sorted(set(data) - {"solutions"})
+    if unknown:
+        raise InvalidSolution(unknown[0], 'is not a field of an answer; it holds only "solutions"')
+    solutions = data.get("solutions", [])
+    if not isinstance(solutions, list):
+        raise InvalidSolution("solutions", f"must be a list, not {type(solutions).__name__}")
+    out = []
+    for index, item in enumerate(solutions):
+        where = f"solutions[{index}]"
+        if not isinstance(item, dict):
+            raise InvalidSolution(where, f"a solution is a JSON object, not {type(item).__name__}")
+        _refuse_unsupported(item, where)
+        out.append(_to_solution(_parse(SolutionJson, item, where), _resolver(instance), where))
+    return tuple(out)
 
 
 def submission_to_json(submission: Submission) -> dict[str, Any]:

@@ -9,7 +9,7 @@ found rejects the solution with a stable reason code:
 ``empty_solution``         the solution fills no intent
 ``unknown_order``          a trade names a uid that is not an intent of the instance
 ``duplicate_fill``         one intent is filled twice in one solution
-``expired``                an intent's ``valid_to`` is before ``now``
+``expired``                an intent's ``valid_to`` is before ``now`` (not checked in CoW-dialect instances)
 ``nonce_reused``           two filled intents of one (non-zero) owner spend the same non-zero nonce
 ``bad_signature``          one of our own EIP-712 intents (uid = :func:`~intents.signing.compute_uid`) whose
                            signature does not recover to its owner
@@ -276,7 +276,8 @@ class _Replay:
             if trade.order in seen:
                 raise _Reject("duplicate_fill", f"{where}: the intent is already filled by trades[{seen[trade.order]}]")
             seen[trade.order] = index
-            if intent.valid_to < self.now:
+            # In a CoW auction the autopilot has already chosen the live orders; the contract checks validTo.
+            if self.instance.dialect == "arena" and intent.valid_to < self.now:
                 raise _Reject("expired", f"{where}: the intent expired at {intent.valid_to}, before now ({self.now})")
             owner = intent.owner.lower()
             if intent.nonce > 0 and owner != ZERO_ADDRESS:
@@ -487,6 +488,8 @@ class _Replay:
     # ------------------------------------------------------------------------------------- time, gas
     def _latency(self, ready: dict[AssetId, int]) -> None:
         """Every payout must be ready before its intent expires: bridged funds arrive ``latency`` later."""
+        if self.instance.dialect == "cow":
+            return  # one chain, nothing bridged; CoW leaves validTo to the settlement contract
         for execution, intent in zip(self.executions, self._intent_per_execution(), strict=True):
             arrival = ready.get(execution.buy_token, self.now)
             if arrival > intent.valid_to:

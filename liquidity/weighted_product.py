@@ -210,9 +210,32 @@ class WeightedProductPool(BalancerPool):
         i, o = self._indices(token_in, token_out)
         if not check_swap_amount(amount_out, "amount_out"):
             return 0
+        amount_in = self._given_out(i, o, amount_out)
+        target = -(-amount_out * self._scale_wads[o] // ONE)  # the least upscaled output that downscales to it
+        out = self._quote_scaled(i, o, amount_in)
+        if out >= target:
+            return amount_in
+        return self._least_input(i, o, amount_in, out, target)
+
+    def contract_amount_in(self, token_in: AssetId, token_out: AssetId, amount_out: int) -> int:
+        """The input ``onSwap`` with ``GIVEN_OUT`` asks for, as the contract computes it (rounded up).
+
+        Unlike :meth:`get_amount_in`, it is not raised to the least input that pays ``amount_out``
+        through the exact-in path; CoW's engine starts its own search from this number.
+
+        Raises:
+            UnsupportedPair: A token is not in the pool, or both are the same.
+            InsufficientLiquidity: As for :meth:`get_amount_in`.
+        """
+        i, o = self._indices(token_in, token_out)
+        if not check_swap_amount(amount_out, "amount_out"):
+            return 0
+        return self._given_out(i, o, amount_out)
+
+    def _given_out(self, i: int, o: int, amount_out: int) -> int:
         if amount_out >= self.balances[o]:
             raise InsufficientLiquidity(
-                f"weightedProduct {self.id} holds {self.balances[o]} of {token_out}, {amount_out} asked"
+                f"weightedProduct {self.id} holds {self.balances[o]} of {self.tokens[o]}, {amount_out} asked"
             )
         scales = self._scale_wads
         needed = _calc_in_given_out(
@@ -223,12 +246,7 @@ class WeightedProductPool(BalancerPool):
             upscale(amount_out, scales[o]),
             fast_paths=self._fast_paths,
         )
-        amount_in = add_swap_fee(downscale_up(needed, scales[i]), self._fee_wad)
-        target = -(-amount_out * scales[o] // ONE)  # the least upscaled output that downscales to amount_out
-        out = self._quote_scaled(i, o, amount_in)
-        if out >= target:
-            return amount_in
-        return self._least_input(i, o, amount_in, out, target)
+        return add_swap_fee(downscale_up(needed, scales[i]), self._fee_wad)
 
     def _least_input(self, i: int, o: int, amount_in: int, out: int, target: int) -> int:
         """The smallest raw input whose exact-in quote reaches ``target`` upscaled output units.

@@ -28,11 +28,14 @@ Examples:
 
 from __future__ import annotations
 
+import os
+import re
 import time
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise, permutations
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from auction.instance import AuctionInstance
 from auction.solution import Solution
@@ -41,7 +44,8 @@ from intents import BundleIntent, Intent, SwapIntent
 from liquidity.assets import AssetId, chain_of
 from liquidity.base import Liquidity
 from liquidity.bridge import Bridge
-from liquidity.errors import ArenaError, LiquidityError
+from liquidity.errors import ArenaError, InvalidInput, LiquidityError
+from solvers._cow_baseline import SETTLEMENT_OVERHEAD, CowBaselineConfig, solve_cow
 from solvers._settle import (
     Hop,
     bridge_arrival,
@@ -264,6 +268,57 @@ class _Router:
         return route, states
 
 
+_ADDRESS: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_CONFIG_KEYS: Final = {
+    "chain-id": "chain_id",
+    "weth": "weth",
+    "base-tokens": "base_tokens",
+    "max-hops": "max_hops",
+    "max-partial-attempts": "max_partial_attempts",
+    "solution-gas-offset": "solution_gas_offset",
+    "native-token-price-estimation-amount": "native_token_price_estimation_amount",
+    "uni-v3-node-url": "concentrated_liquidity",
+}
+
+
+def _plain_address(value: object, field: str) -> str:
+    if not isinstance(value, str) or not _ADDRESS.match(value):
+        raise InvalidInput(field, f"{value!r} is not a plain 0x address of 20 bytes")
+    return value.lower()
+
+
+def cow_config_options(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The :class:`BaselineSolver` arguments that one of CoW's baseline TOML files sets.
+
+    Raises:
+        InvalidInput: The file cannot be read, is not TOML, or holds an unknown key or a bad value.
+    """
+    try:
+        with open(path, "rb") as file:
+            raw = tomllib.load(file)
+    except OSError as error:
+        raise InvalidInput("config", f"cannot read {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput("config", f"{path} is not TOML: {error}") from None
+    options: dict[str, Any] = {"concentrated_liquidity": False}
+    for key, value in raw.items():
+        name = _CONFIG_KEYS.get(key)
+        if name is None:
+            raise InvalidInput(f"config.{key}", f"is not an option of the baseline; known: {', '.join(_CONFIG_KEYS)}")
+        if name == "concentrated_liquidity":
+            options[name] = True
+        elif name in ("chain_id", "solution_gas_offset", "native_token_price_estimation_amount"):
+            try:
+                options[name] = int(value)
+            except (TypeError, ValueError):
+                raise InvalidInput(f"config.{key}", f"must be an integer, got {value!r}") from None
+        else:
+            options[name] = value
+    if "chain_id" in options and "weth" in options:
+        raise InvalidInput("config", "give either chain-id or weth, not both")
+    return options
+
+
 def _may_fill(intent: SwapIntent, amount: int, rate: float, fee_floor: int) -> bool:
     """Whether a fill of ``amount`` could meet the limit at output rate ``rate`` and a fee of ``fee_floor``.
 
@@ -300,18 +355,73 @@ class BaselineSolver(Solver):
         max_partial_attempts: int = 5,
         max_solutions: int = 3,
         safety_margin_s: float = 0.5,
+        base_tokens: Iterable[str] = (),
+        weth: str | None = None,
+        chain_id: int | None = None,
+        solution_gas_offset: int = SETTLEMENT_OVERHEAD,
+        native_token_price_estimation_amount: int = 10**18,
+        concentrated_liquidity: bool = True,
     ) -> None:
         super().__init__()
+        if isinstance(max_hops, bool) or not isinstance(max_hops, int) or max_hops < 0:
+            raise InvalidInput("max_hops", f"must be a non-negative integer, got {max_hops!r}")
+        if (
+            isinstance(max_partial_attempts, bool)
+            or not isinstance(max_partial_attempts, int)
+            or max_partial_attempts < 1
+        ):
+            raise InvalidInput("max_partial_attempts", f"must be a positive integer, got {max_partial_attempts!r}")
         self.max_hops = max_hops
         self.max_partial_attempts = max_partial_attempts
         self.max_solutions = max_solutions
         self.safety_margin_s = safety_margin_s
+        self.cow = CowBaselineConfig(
+            base_tokens=tuple(_plain_address(token, "base_tokens") for token in base_tokens),
+            weth=None if weth is None else _plain_address(weth, "weth"),
+            chain_id=chain_id,
+            max_hops=max_hops,
+            max_partial_attempts=max_partial_attempts,
+            solution_gas_offset=solution_gas_offset,
+            native_token_price_estimation_amount=native_token_price_estimation_amount,
+            concentrated_liquidity=concentrated_liquidity,
+        )
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> BaselineSolver:
+        r"""A baseline configured by CoW's own TOML file (``chain-id`` or ``weth``, ``base-tokens``, ...).
+
+        CoW's keys map to the constructor's arguments in snake case; ``uni-v3-node-url`` switches
+        concentrated liquidity on (without it CoW's engine cannot quote Uniswap v3 pools, so neither does
+        this one). Keys this solver does not know are refused, naming the key.
+
+        Raises:
+            InvalidInput: The file is missing, not TOML, or holds an unknown key or a bad value.
+
+        Examples:
+            >>> import tempfile, pathlib
+            >>> with tempfile.TemporaryDirectory() as folder:
+            ...     path = pathlib.Path(folder, "baseline.toml")
+            ...     _ = path.write_text('chain-id = "100"\nbase-tokens = []\nmax-hops = 1\n')
+            ...     solver = BaselineSolver.from_config(path)
+            >>> solver.max_hops, solver.cow.chain_id, solver.cow.concentrated_liquidity
+            (1, 100, False)
+        """
+        return cls(**cow_config_options(path))
 
     def solve(self, instance: AuctionInstance) -> list[Solution]:
-        """Route every intent alone, then pack the fills into at most ``max_solutions`` valid batches."""
+        """Route every intent alone, then pack the fills into at most ``max_solutions`` valid batches.
+
+        A CoW-dialect instance gets exactly what CoW's engine answers instead: one solution per order
+        (see :mod:`solvers._cow_baseline`); CoW's driver, not the engine, merges them.
+        """
         # Keep a margin, but never more than a tenth of a short time limit.
         margin = min(self.safety_margin_s, 0.1 * self.traits.time_limit_s)
         stop_at = time.monotonic() + self.traits.time_limit_s - margin
+        if instance.dialect == "cow":
+            solutions, notes = solve_cow(instance, self.cow, stop_at)
+            for note in notes:
+                self.note(note)
+            return solutions
         now = int(instance.deadline.timestamp()) if instance.deadline is not None else 0
         router = _Router(instance, self.max_hops, now)
         fills: list[_Fill] = []
@@ -334,7 +444,7 @@ class BaselineSolver(Solver):
     def _fill(
         self, instance: AuctionInstance, router: _Router, intent: Intent, index: int, stop_at: float
     ) -> tuple[Solution | None, str]:
-        if intent.valid_to < router.now:
+        if instance.dialect == "arena" and intent.valid_to < router.now:
             return None, "expired"
         if isinstance(intent, BundleIntent):
             return self._fill_bundle(instance, router, intent, index)

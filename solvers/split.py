@@ -213,7 +213,7 @@ class _Context:
     # --------------------------------------------------------------------------------------- routing
     def route(self, intent: SwapIntent) -> tuple[_Fill | None, str]:
         """The best fill of ``intent`` (full, else 1/2 or 1/4 when partially fillable), or why there is none."""
-        if intent.valid_to < self.now:
+        if self.instance.dialect == "arena" and intent.valid_to < self.now:
             return None, "expired"
         buy_info = self.instance.tokens.get(intent.buy)
         if buy_info is None or not buy_info.reference_price:
