@@ -152,12 +152,18 @@ _UNSUPPORTED: Final = {
 
 # ------------------------------------------------------------------------------------------------ reading
 def load_submission(source: str | os.PathLike[str], instance: AuctionInstance) -> Submission:
-    """Load a submission (``{"solver", "solutions"}``) from a JSON file.
+    """Load a submission from a JSON file: ``{"solver", "solutions"}``, or a CoW engine's answer.
+
+    A CoW answer (``{"solutions": [...]}``, as ``POST /solve`` returns it and ``arena solve`` writes it for
+    a CoW auction) has no solver name; the file's name without its extension stands in for it.
 
     Raises:
         InvalidSolution: The file is missing, not JSON, or not a valid submission; ``field`` is the JSON path.
     """
-    return submission_from_json(read_json_file(source, InvalidSolution), instance)
+    data = read_json_file(source, InvalidSolution)
+    if isinstance(data, dict) and "solver" not in data and "solutions" in data:
+        return Submission(solver=Path(source).stem, solutions=solutions_from_wire(data, instance))
+    return submission_from_json(data, instance)
 
 
 def submission_from_json(data: Any, instance: AuctionInstance) -> Submission:

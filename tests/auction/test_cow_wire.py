@@ -221,3 +221,14 @@ def test_anchors_are_written_in_cows_current_format_and_read_back_equal(name: st
     again = load_instance(path)
     assert again == instance
     assert instance_to_json(again) == written
+
+
+def test_a_cow_answer_file_is_a_submission_named_after_the_file(tmp_path: Path) -> None:
+    from auction.solution_io import load_submission
+
+    instance = instance_from_json(auction())
+    path = tmp_path / "my_engine.json"
+    path.write_text(json.dumps(VECTORS["direct_swap/test"]["answer"]))
+    submission = load_submission(path, instance)
+    assert submission.solver == "my_engine"
+    assert [solution.id for solution in submission.solutions] == ["0"]
