@@ -100,6 +100,25 @@ class BalancerPool(Liquidity, abc.ABC):
     def _quote_scaled(self, i: int, o: int, amount_in: int) -> int:
         """The exact-in quote for token indices ``i -> o``, in upscaled output units (not yet downscaled)."""
 
+    @abc.abstractmethod
+    def _given_out(self, i: int, o: int, amount_out: int) -> int:
+        """The contract's raw input for an exact output of token ``o`` (``onSwap`` with ``GIVEN_OUT``)."""
+
+    def contract_amount_in(self, token_in: AssetId, token_out: AssetId, amount_out: int) -> int:
+        """The input ``onSwap`` with ``GIVEN_OUT`` asks for, as the contract computes it (rounded up).
+
+        Unlike ``get_amount_in``, it is not raised to the least input that pays ``amount_out`` through
+        the exact-in path; CoW's engine starts its own search from this number.
+
+        Raises:
+            UnsupportedPair: A token is not in the pool, or both are the same.
+            InsufficientLiquidity: The pool cannot pay ``amount_out``.
+        """
+        i, o = self._indices(token_in, token_out)
+        if not check_swap_amount(amount_out, "amount_out"):
+            return 0
+        return self._given_out(i, o, amount_out)
+
     def _quote_out(self, i: int, o: int, amount_in: int) -> int:
         """Exact-in quote for token indices ``i -> o`` in raw base units; 0 where the math goes below zero."""
         out = self._quote_scaled(i, o, amount_in)

@@ -217,21 +217,6 @@ class WeightedProductPool(BalancerPool):
             return amount_in
         return self._least_input(i, o, amount_in, out, target)
 
-    def contract_amount_in(self, token_in: AssetId, token_out: AssetId, amount_out: int) -> int:
-        """The input ``onSwap`` with ``GIVEN_OUT`` asks for, as the contract computes it (rounded up).
-
-        Unlike :meth:`get_amount_in`, it is not raised to the least input that pays ``amount_out``
-        through the exact-in path; CoW's engine starts its own search from this number.
-
-        Raises:
-            UnsupportedPair: A token is not in the pool, or both are the same.
-            InsufficientLiquidity: As for :meth:`get_amount_in`.
-        """
-        i, o = self._indices(token_in, token_out)
-        if not check_swap_amount(amount_out, "amount_out"):
-            return 0
-        return self._given_out(i, o, amount_out)
-
     def _given_out(self, i: int, o: int, amount_out: int) -> int:
         if amount_out >= self.balances[o]:
             raise InsufficientLiquidity(

@@ -163,11 +163,7 @@ class _Engine:
             out = pool.get_amount_out(token_in, token_out, amount)
         except (ArenaError, ArithmeticError):
             return None
-        if isinstance(pool, ConstantProductPool) and pool.balances[pool.tokens.index(token_in)] + amount > (
-            _UNISWAP_V2_MAX_RESERVE
-        ):
-            return None
-        return out
+        return None if _past_v2_reserve_cap(pool, token_in, amount) else out
 
     def amount_in(self, pool: Liquidity, token_in: AssetId, token_out: AssetId, amount: int) -> int | None:
         """The engine's ``get_amount_in``: ``None`` where the pool cannot trade it."""
@@ -184,11 +180,7 @@ class _Engine:
             needed = pool.get_amount_in(token_in, token_out, amount)
         except (ArenaError, ArithmeticError):
             return None
-        if isinstance(pool, ConstantProductPool) and pool.balances[pool.tokens.index(token_in)] + needed > (
-            _UNISWAP_V2_MAX_RESERVE
-        ):
-            return None
-        return needed
+        return None if _past_v2_reserve_cap(pool, token_in, needed) else needed
 
     # ------------------------------------------------------------------------------------ paths
     def paths(self, sell: AssetId, buy: AssetId) -> Iterator[tuple[AssetId, ...]]:
@@ -263,6 +255,14 @@ class _Engine:
                 if best is None or segments[0].amount_in < best[0].amount_in:
                     best = segments
         return best
+
+
+def _past_v2_reserve_cap(pool: Liquidity, token_in: AssetId, amount_in: int) -> bool:
+    """Whether a Uniswap v2 pair's input reserve would pass ``uint112`` (the engine refuses such swaps)."""
+    return (
+        isinstance(pool, ConstantProductPool)
+        and pool.balances[pool.tokens.index(token_in)] + amount_in > _UNISWAP_V2_MAX_RESERVE
+    )
 
 
 def _converge(amount_in: int, amount_out: int, get_out: Callable[[int], int | None]) -> int | None:
