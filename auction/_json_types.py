@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,10 +17,12 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "DTO_CONFIG",
     "LENIENT_DTO_CONFIG",
+    "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "Dec",
     "Int",
     "Uint",
+    "check_nesting",
     "describe_validation_error",
     "loads",
     "read_json_file",
@@ -123,33 +126,86 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
 MAX_JSON_DEPTH: Final = 64
 """Instances and solutions nest a few levels deep; anything deeper is refused before parsing."""
 
-_STRING: Final = re.compile(r'"(?:\\.|[^"\\])*"')
+MAX_JSON_BYTES: Final = 128 * 2**20
+"""The largest instance or solution file read (128 MiB). Real CoW auctions are 1-2 MB and CoW's driver
+caps an answer at 30 MB; a larger file is refused before it is read."""
+
+# A JSON string, written as an unrolled loop: Python's regex engine keeps no state per character of a
+# character-class repeat, so a string of any length is skipped in constant memory.
+_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKET: Final = re.compile(r"[\[\]{}]")
 
 
-def loads(text: str) -> Any:
+def check_nesting(text: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse text that nests deeper than ``limit``, in memory that does not grow with its strings.
+
+    Raises:
+        ValueError: The text nests deeper than ``limit``.
+
+    Examples:
+        >>> check_nesting('{"a": ["[[[[ inside a string ]]]]"]}', limit=2)
+        >>> check_nesting("[[[1]]]", limit=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: nested deeper than 2 levels
+    """
+    depth = 0
+    position = 0
+    strings = _STRING.finditer(text)
+    for string in strings:
+        depth = _scan_brackets(text, position, string.start(), depth, limit)
+        position = string.end()
+    _scan_brackets(text, position, len(text), depth, limit)
+
+
+def _scan_brackets(text: str, start: int, end: int, depth: int, limit: int) -> int:
+    for bracket in _BRACKET.finditer(text, start, end):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            raise ValueError(f"nested deeper than {limit} levels")
+    return depth
+
+
+def loads(text: str | bytes) -> Any:
     """``json.loads`` that refuses pathological nesting first (deep nesting can crash the C parser).
 
     Raises:
         json.JSONDecodeError: The text is not JSON.
         ValueError: The text nests deeper than :data:`MAX_JSON_DEPTH`, or holds an integer too long to read.
+        UnicodeDecodeError: Bytes that are not UTF-8.
     """
-    depth = deepest = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-        if deepest > MAX_JSON_DEPTH:
-            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    check_nesting(text)
     return json.loads(text)
 
 
-def read_json_file(source: str | os.PathLike[str], error: Callable[[str, str], Exception]) -> Any:
-    """Read and parse a JSON file; every way it can fail becomes ``error("path", message)``."""
+def read_json_file(
+    source: str | os.PathLike[str], error: Callable[[str, str], Exception], *, max_bytes: int = MAX_JSON_BYTES
+) -> Any:
+    """Read and parse a JSON file; every way it can fail becomes ``error("path", message)``.
+
+    Only regular files are read (a FIFO would block, ``/dev/zero`` never ends), and only up to
+    ``max_bytes``.
+    """
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
     except FileNotFoundError:
         raise error("path", f"{path} does not exist") from None
+    except OSError as problem:
+        raise error("path", f"cannot read {path}: {problem.strerror or problem}") from None
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        raise error("path", f"{path} is {kind}; give a JSON file")
+    if status.st_size > max_bytes:
+        raise error("path", f"{path} has {status.st_size:,} bytes, more than the {max_bytes:,} a JSON file may have")
+    try:
+        with path.open("rb") as file:
+            raw = file.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise error("path", f"{path} has more than the {max_bytes:,} bytes a JSON file may have")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as problem:
         raise error("path", f"cannot read {path}: {problem}") from None
     try:
