@@ -12,7 +12,8 @@ The legacy files (``tokens``, ``orders`` keyed by index, ``amms``, ``metadata``)
   order; the legacy ``fee``/``cost`` are dropped. An ``id`` that is a well-formed 56-byte CoW uid (hex of
   digest 32 bytes ‖ owner 20 bytes ‖ validTo 4 bytes big-endian) gives the order its ``owner`` (lower-case)
   and ``validTo``; any other order is owned by the zero address and never expires (validTo 2**32-1).
-  Orders without an ``id`` get a synthetic uid of that shape.
+  Orders without an ``id`` get a synthetic uid of that shape, hashed from the order's key and content, so
+  that the same uid in two files always means the same order.
 * amms: ``ConstantProduct``/``WeightedProduct``/``Stable``/``Concentrated`` → the current liquidity kinds.
   Gas estimates come from the legacy ``cost`` divided by the gas price (or ``gas_stats.mean``).
 * ``metadata.gas_price`` → ``effectiveGasPrice``; the chain comes from ``metadata.environment``.
@@ -25,6 +26,7 @@ A malformed entry raises :class:`~auction.errors.InvalidInstance` whose ``field`
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Final
@@ -185,7 +187,7 @@ def _order(key: str, order: dict[str, Any]) -> dict[str, Any]:
     try:
         fee = order.get("fee") or {}
         paid_fee = _number(fee.get("amount", 0) or 0, f"{where}.fee.amount") > 0 if isinstance(fee, dict) else False
-        uid = order.get("id") or _synthetic_uid(key)
+        uid = order.get("id") or _synthetic_uid(key, order)
         if not isinstance(uid, str):
             raise InvalidInstance(f"{where}.id", f"must be a hex string (the order uid), got {_describe(uid)}")
         owner, valid_to = _owner_and_expiry(uid)
@@ -226,8 +228,10 @@ def _address(value: Any, field: str) -> str:
     return value.lower()
 
 
-def _synthetic_uid(key: str) -> str:
-    digest = hashlib.sha256(f"legacy-order-{key}".encode()).hexdigest()
+def _synthetic_uid(key: str, order: dict[str, Any]) -> str:
+    """A uid from the order's key and its content: the same uid in two files is the same order."""
+    content = json.dumps(order, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"legacy-order-{key}:{content}".encode()).hexdigest()
     return "0x" + digest + "00" * 20 + f"{_NO_EXPIRY:08x}"
 
 

@@ -307,3 +307,30 @@ def test_bad_fields_of_each_entry_kind_raise_only_arena_errors() -> None:
             data = copy.deepcopy(original)
             data["metadata"][name] = value
             _only_arena_errors(data, f"metadata.{name} = {value!r}")
+
+
+def test_synthetic_uids_follow_the_orders_content() -> None:
+    from auction.legacy import convert_legacy
+
+    def legacy(sell_amount: str) -> dict[str, object]:
+        weth, usdc = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2", "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
+        return {
+            "tokens": {weth: {"decimals": 18}, usdc: {"decimals": 6}},
+            "orders": {
+                "0": {
+                    "sell_token": usdc,
+                    "buy_token": weth,
+                    "sell_amount": sell_amount,
+                    "buy_amount": "1",
+                    "is_sell_order": True,
+                    "allow_partial_fill": False,
+                }
+            },
+            "amms": {},
+        }
+
+    one, _ = convert_legacy(legacy("1000"))
+    same, _ = convert_legacy(legacy("1000"))
+    other, _ = convert_legacy(legacy("2000"))
+    assert one["orders"][0]["uid"] == same["orders"][0]["uid"]
+    assert one["orders"][0]["uid"] != other["orders"][0]["uid"]
