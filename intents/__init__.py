@@ -13,14 +13,14 @@ Examples:
     >>> signed = intents.sign(intent, "0x" + "11" * 32)
     >>> intents.verify(signed)
     True
-    >>> book = intents.IntentBook(clock=lambda: 1_700_000_000, require_signatures=True)
+    >>> book = intents.IntentBook(clock=lambda: 1_700_000_000)
     >>> uid = book.submit(signed)
     >>> book.status(uid)
     <IntentStatus.OPEN: 'open'>
     >>> book.submit(intent)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    intents.errors.IntentRejected: intent 0x... rejected (bad_signature): it is unsigned and this book requires ...
+    intents.errors.IntentRejected: intent 0x... rejected (bad_signature): it is unsigned; sign it ...
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ Refusals raise :class:`~intents.errors.IntentRejected` with a stable ``code``:
 - ``bad_uid``: the intent's uid is not the one computed from its content (the uid is the hash of the
   signed content, so a uid given by hand, e.g. another intent's, could block that intent);
 - ``expired``: ``valid_to`` is before the clock;
-- ``nonce_reused``: the owner already spent this nonce (also by a cancelled intent). Anonymous intents
-  (owner = the zero address) do not spend nonces;
-- ``bad_signature``: the signature does not verify, or is missing while signatures are required;
+- ``nonce_reused``: the owner already spent this nonce (also by a cancelled intent). Nonce 0 means "no
+  nonce", as in the auction's validation, and anonymous intents (owner = the zero address) spend none;
+- ``bad_signature``: the signature does not verify, or is missing (unsigned intents are accepted only by a
+  book made with ``allow_unsigned=True``, for simulations: otherwise anyone could submit in anyone's name);
 - ``unknown_intent``: no intent has this uid;
 - ``not_open``: the intent is filled, cancelled or expired;
 - ``bad_fill``: a fill that the intent does not allow (over its amount, below its limit price, or a
@@ -20,7 +21,7 @@ Refusals raise :class:`~intents.errors.IntentRejected` with a stable ``code``:
 
 Examples:
     >>> from intents import SwapIntent
-    >>> book = IntentBook(clock=lambda: 1_700_000_000)
+    >>> book = IntentBook(clock=lambda: 1_700_000_000, allow_unsigned=True)  # a simulation
     >>> uid = book.submit(SwapIntent(sell="1000 USDC@ethereum", buy="0.3 ETH@ethereum", partially_fillable=True))
     >>> book.status(uid)
     <IntentStatus.OPEN: 'open'>
@@ -79,12 +80,13 @@ class IntentBook:
 
     Args:
         clock: Returns the current unix time in seconds; defaults to the system clock.
-        require_signatures: Refuse unsigned intents. A present signature must verify either way.
+        allow_unsigned: Accept intents without a signature, in any owner's name. Only for simulations,
+            where no one's funds are at stake; a present signature must verify either way.
     """
 
-    def __init__(self, *, clock: Callable[[], int] = _unix_now, require_signatures: bool = False) -> None:
+    def __init__(self, *, clock: Callable[[], int] = _unix_now, allow_unsigned: bool = False) -> None:
         self._clock = clock
-        self._require_signatures = require_signatures
+        self._allow_unsigned = allow_unsigned
         self._entries: dict[str, _Entry] = {}
         self._spent_nonces: set[tuple[str, int]] = set()
 
@@ -106,9 +108,9 @@ class IntentBook:
         return isinstance(item, str) and item in self._entries
 
     @property
-    def require_signatures(self) -> bool:
-        """Whether unsigned intents are refused."""
-        return self._require_signatures
+    def allow_unsigned(self) -> bool:
+        """Whether unsigned intents are accepted (a simulation's book)."""
+        return self._allow_unsigned
 
     def now(self) -> int:
         """The book's current time, in unix seconds."""
@@ -142,15 +144,17 @@ class IntentBook:
                 uid,
                 f"valid_to {intent.valid_to} is before now ({now}); sign a new intent with a later valid_to",
             )
-        key = (intent.owner, intent.nonce)
-        if intent.owner != ZERO_ADDRESS and key in self._spent_nonces:
+        key = (intent.owner.lower(), intent.nonce)
+        spends = intent.nonce > 0 and key[0] != ZERO_ADDRESS
+        if spends and key in self._spent_nonces:
             raise IntentRejected(
                 "nonce_reused",
                 uid,
                 f"owner {intent.owner} already used nonce {intent.nonce} (a nonce is spent once, even by a "
                 "cancelled intent); sign the intent again with a fresh nonce",
             )
-        self._spent_nonces.add(key)
+        if spends:
+            self._spent_nonces.add(key)
         self._entries[uid] = _Entry(intent, fills=((0, 0),) * _legs(intent))
         return uid
 
@@ -172,9 +176,12 @@ class IntentBook:
 
     def _check_signature(self, intent: Intent) -> None:
         if intent.signature == "0x":
-            if self._require_signatures:
+            if not self._allow_unsigned:
                 raise IntentRejected(
-                    "bad_signature", intent.uid, "it is unsigned and this book requires signatures; sign it first"
+                    "bad_signature",
+                    intent.uid,
+                    "it is unsigned; sign it with the owner's key (ar.sign), or make the book with "
+                    "allow_unsigned=True for a simulation",
                 )
             return
         if not intent.verify():

@@ -122,10 +122,12 @@ class Market:
         now: The market's unix time at block 0.
         name: A label for auction ids (``"<name>-<block>"``).
         effective_gas_price: CoW's single-chain gas price for scoring; defaults to the first chain's.
+        allow_unsigned: Accept unsigned intents in any owner's name (a simulation). By default an intent
+            must carry its owner's valid signature, so that no one can trade in another's name.
 
     Examples:
         >>> import arena as ar
-        >>> market = ar.Market.generate("three-chains-v1", seed=7)
+        >>> market = ar.Market.generate("three-chains-v1", seed=7, allow_unsigned=True)
         >>> uid = market.submit(ar.SwapIntent(sell="1000 USDC@ethereum", buy="0.3 ETH@arbitrum",
         ...                                   partially_fillable=True))
         >>> market.status(uid)
@@ -148,6 +150,7 @@ class Market:
         now: int = GENESIS,
         name: str = "market",
         effective_gas_price: int | None = None,
+        allow_unsigned: bool = False,
     ) -> None:
         if not chains:
             raise InvalidInput("chains", "a market needs at least one chain")
@@ -165,7 +168,7 @@ class Market:
         self._block_ms = next(iter(self._chains.values())).block_time_ms
         self._genesis_ms = now * 1000
         self._block = 0
-        self._book = IntentBook(clock=lambda: self.now)
+        self._book = IntentBook(clock=lambda: self.now, allow_unsigned=allow_unsigned)
         self._jit_owners: tuple[str, ...] = ()
         self._order_extras: dict[str, Mapping[str, Any]] = {}
 
@@ -175,13 +178,16 @@ class Market:
 
     # ---------------------------------------------------------------------------------------- building
     @classmethod
-    def generate(cls, scenario: str | Scenario = "three-chains-v1", *, seed: int = 0) -> Market:
+    def generate(
+        cls, scenario: str | Scenario = "three-chains-v1", *, seed: int = 0, allow_unsigned: bool = False
+    ) -> Market:
         """A seeded synthetic market of a known scenario, starting at :data:`GENESIS`, block 0, no intents.
 
         Args:
             scenario: A scenario id of :data:`tournament.scenarios.SCENARIOS` (its market shape is used; its
                 flow of intents, shocks and congestion are :class:`~tournament.scenarios.EvolvingMarket`'s).
             seed: Non-negative integer; the same scenario and seed give the same market everywhere.
+            allow_unsigned: Accept unsigned intents (see the class).
 
         Raises:
             InvalidInput: An unknown scenario (``field`` ``"scenario"``) or a bad seed.
@@ -197,10 +203,16 @@ class Market:
             )
             for asset, price in synthetic.reference_prices.items()
         }
-        return cls(chains=synthetic.chains, tokens=tokens, liquidity=synthetic.liquidity, name=f"{scenario.id}-{seed}")
+        return cls(
+            chains=synthetic.chains,
+            tokens=tokens,
+            liquidity=synthetic.liquidity,
+            name=f"{scenario.id}-{seed}",
+            allow_unsigned=allow_unsigned,
+        )
 
     @classmethod
-    def from_instance(cls, source: str | os.PathLike[str] | AuctionInstance) -> Market:
+    def from_instance(cls, source: str | os.PathLike[str] | AuctionInstance, *, allow_unsigned: bool = False) -> Market:
         """A market with an instance's chains, tokens (reference prices, buffers, trust) and liquidity.
 
         The instance's intents are open in the book, with their own uids (intents from CoW files are
@@ -211,6 +223,7 @@ class Market:
 
         Args:
             source: A path to an instance JSON file (current or legacy CoW format) or an instance.
+            allow_unsigned: Accept unsigned intents submitted later (see the class).
 
         Raises:
             InvalidInstance: The file cannot be read as an instance.
@@ -232,6 +245,7 @@ class Market:
             now=now,
             name=instance.id or "instance",
             effective_gas_price=instance.effective_gas_price,
+            allow_unsigned=allow_unsigned,
         )
         market._jit_owners = instance.surplus_capturing_jit_order_owners
         market._order_extras = dict(instance.order_extras)

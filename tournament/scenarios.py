@@ -202,7 +202,8 @@ class EvolvingMarket:
         """The scenario's market at block 0 (``Market.generate`` with this scenario and seed)."""
         from tournament.market import Market
 
-        return Market.generate(self.scenario, seed=self.seed)
+        # The scenario's flow is simulated: its intents are unsigned, in the names of simulated owners.
+        return Market.generate(self.scenario, seed=self.seed, allow_unsigned=True)
 
     def begin(self, market: Market) -> BlockEvents:
         """Undo last block's congestion, then draw and apply this block's shock, congestion and arrivals.

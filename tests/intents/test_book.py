@@ -52,7 +52,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def book(clock: FakeClock) -> IntentBook:
-    return IntentBook(clock=clock)
+    """A simulation's book: unsigned intents allowed (signed ones are still checked)."""
+    return IntentBook(clock=clock, allow_unsigned=True)
 
 
 def rejected(code: str, call: object, *args: object, **kwargs: object) -> IntentRejected:
@@ -130,7 +131,7 @@ def test_bad_uid_for_any_given_uid(book: IntentBook) -> None:
 
 
 def test_bad_uid_is_checked_before_the_signature(clock: FakeClock) -> None:
-    book = IntentBook(clock=clock, require_signatures=True)
+    book = IntentBook(clock=clock)
     unsigned = swap()
     rejected("bad_uid", book.submit, unsigned.model_copy(update={"uid": "0x" + "cd" * 56}))
 
@@ -190,14 +191,32 @@ def test_a_refused_intent_spends_no_nonce(book: IntentBook) -> None:
     assert book.submit(signed)
 
 
-def test_required_signatures(clock: FakeClock) -> None:
-    book = IntentBook(clock=clock, require_signatures=True)
-    assert book.require_signatures
+def test_signatures_are_required_by_default(clock: FakeClock) -> None:
+    book = IntentBook(clock=clock)
+    assert not book.allow_unsigned
     error = rejected("bad_signature", book.submit, swap())
-    assert "requires signatures" in str(error)
+    assert "allow_unsigned=True" in str(error)
     book.submit(swap().sign(KEY))
     book.submit(bundle(nonce=1).sign(KEY))
-    assert not IntentBook().require_signatures
+    assert IntentBook(allow_unsigned=True).allow_unsigned
+
+
+def test_no_one_can_submit_unsigned_in_anothers_name(clock: FakeClock) -> None:
+    victim = swap(nonce=5).sign(KEY)
+    book = IntentBook(clock=clock)
+    forged = swap(nonce=5, owner=victim.owner, buy="0.01 ETH@arbitrum")
+    rejected("bad_signature", book.submit, forged)
+    # The forgery spent nothing: the owner's real, signed intent with that nonce is still accepted.
+    assert book.submit(victim) == victim.uid
+    assert forged.uid not in book
+
+
+def test_nonce_zero_means_no_nonce_as_in_validation(book: IntentBook) -> None:
+    first = swap().sign(KEY)
+    second = swap(buy="0.1 ETH@arbitrum").sign(KEY)
+    assert first.nonce == second.nonce == 0
+    book.submit(first)
+    book.submit(second)  # nonce 0 spends nothing, as the auction's validation treats it
 
 
 def test_unknown_intent(book: IntentBook) -> None:
@@ -326,7 +345,7 @@ def test_bundles_fill_whole(book: IntentBook) -> None:
 @given(st.lists(st.integers(min_value=1, max_value=10**8), min_size=1, max_size=8))
 def test_partial_fills_add_up(parts: list[int]) -> None:
     total = sum(parts)
-    book = IntentBook(clock=FakeClock())
+    book = IntentBook(clock=FakeClock(), allow_unsigned=True)
     uid = book.submit(
         swap(
             sell="USDC@ethereum", sell_amount=total, buy="WETH@arbitrum", buy_amount=3 * total, partially_fillable=True

@@ -22,9 +22,9 @@ BUILT_INS = ["baseline", "split", "batch"]
 @pytest.fixture(scope="module")
 def session() -> tuple[Market, str, AuctionOutcome, Market]:
     """The issue's session, run once: (market after, uid, outcome, a fresh copy of the market before)."""
-    market = Market.generate("three-chains-v1", seed=7)
+    market = Market.generate("three-chains-v1", seed=7, allow_unsigned=True)
     uid = market.submit(SwapIntent(**SESSION_INTENT))
-    before = Market.generate("three-chains-v1", seed=7)
+    before = Market.generate("three-chains-v1", seed=7, allow_unsigned=True)
     outcome = market.run_auction(BUILT_INS, mechanism="fair")
     return market, uid, outcome, before
 
@@ -71,7 +71,7 @@ def test_session_fills_the_intent(session):
 
 
 def test_instance_is_a_sealed_snapshot():
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     uid = market.submit(SESSION_INTENT)
     instance = market.instance(auction_id="a1")
     assert isinstance(instance, AuctionInstance)
@@ -88,13 +88,13 @@ def test_instance_is_a_sealed_snapshot():
 # --------------------------------------------------------------------------------------- building, clock
 def test_unknown_scenario_names_the_field():
     with pytest.raises(InvalidInput, match="unknown scenario 'x'; known: three-chains-v1") as caught:
-        Market.generate("x", seed=1)
+        Market.generate("x", seed=1, allow_unsigned=True)
     assert caught.value.field == "scenario"
     assert "three-chains-v1" in SCENARIOS
 
 
 def test_generated_market_matches_the_scenario():
-    market = Market.generate(seed=3)
+    market = Market.generate(seed=3, allow_unsigned=True)
     assert sorted(chain.name for chain in market.chains.values()) == ["arbitrum", "base", "ethereum"]
     assert (market.now, market.block) == (GENESIS, 0)
     assert market.tokens.resolve("ETH@base") == market.tokens.resolve("WETH@base")
@@ -103,7 +103,7 @@ def test_generated_market_matches_the_scenario():
 
 
 def test_advance_moves_time_by_the_first_chain_block_time():
-    market = Market.generate(seed=1)
+    market = Market.generate(seed=1, allow_unsigned=True)
     assert market.advance(5) == ()
     assert (market.block, market.now) == (5, GENESIS + 60)
     with pytest.raises(InvalidInput) as caught:
@@ -112,7 +112,7 @@ def test_advance_moves_time_by_the_first_chain_block_time():
 
 
 def test_expiry_through_advance():
-    market = Market.generate(seed=1)
+    market = Market.generate(seed=1, allow_unsigned=True)
     uid = market.submit({**SESSION_INTENT, "valid_to": market.now + 30})
     keeper = market.submit({**SESSION_INTENT, "nonce": 1})
     assert market.advance(2) == ()  # 24 s later: still valid (up to and including valid_to)
@@ -146,7 +146,7 @@ def test_expiry_through_advance():
     ],
 )
 def test_unknown_asset_names_the_field(intent, field):
-    market = Market.generate(seed=1)
+    market = Market.generate(seed=1, allow_unsigned=True)
     with pytest.raises(UnknownIntentAsset) as caught:
         market.submit(intent)
     assert caught.value.field == field
@@ -154,7 +154,7 @@ def test_unknown_asset_names_the_field(intent, field):
 
 
 def test_submit_resolves_friendly_input_through_the_market_tokens():
-    market = Market.generate(seed=1)
+    market = Market.generate(seed=1, allow_unsigned=True)
     uid = market.submit({"sell": "USDC@base", "sell_amount": "250.5", "buy": "ETH@base", "buy_amount": 1})
     intent = market.get(uid)
     assert isinstance(intent, SwapIntent)
@@ -165,7 +165,7 @@ def test_submit_resolves_friendly_input_through_the_market_tokens():
 
 
 def test_cancel_removes_the_intent_from_the_next_auction():
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     uid = market.submit(SESSION_INTENT)
     market.cancel(uid)
     assert market.status(uid) is IntentStatus.CANCELLED
@@ -190,7 +190,7 @@ def junk(instance):
 
 
 def test_a_crashing_solver_is_recorded_and_the_auction_goes_on():
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     uid = market.submit(SESSION_INTENT)
     outcome = market.run_auction([boom, "baseline", junk()])
     assert dict(outcome.crashed) == {
@@ -205,7 +205,7 @@ def test_a_crashing_solver_is_recorded_and_the_auction_goes_on():
 def test_unknown_solver_name_raises_before_anything_moves():
     from solvers import SolverLoadError
 
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     market.submit(SESSION_INTENT)
     with pytest.raises(SolverLoadError):
         market.run_auction(["baseline", "no_such_solver"])
@@ -213,7 +213,7 @@ def test_unknown_solver_name_raises_before_anything_moves():
 
 
 def run_two_auctions(seed: int) -> tuple[list[AuctionOutcome], Market, list[str]]:
-    market = Market.generate(seed=seed)
+    market = Market.generate(seed=seed, allow_unsigned=True)
     uids = [
         market.submit(SESSION_INTENT),
         market.submit({"sell": "2 ETH@base", "buy": "5000 USDC@base", "partially_fillable": True}),
@@ -258,7 +258,7 @@ class HalfFiller(Solver):
 
 
 def test_partial_fills_reduce_the_next_instance():
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     uid = market.submit(SESSION_INTENT)
     original = market.get(uid)
     assert isinstance(original, SwapIntent)
@@ -286,7 +286,7 @@ def test_partial_fills_reduce_the_next_instance():
 
 
 def test_partially_filled_buy_intent_scales_its_sell_limit_down():
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     uid = market.submit(
         {
             "sell": "4000 USDC@ethereum",
@@ -330,7 +330,7 @@ class PoolRival(Solver):
 
 
 def test_a_winner_whose_replay_fails_on_the_moved_state_does_not_settle():
-    market = Market.generate(seed=7)
+    market = Market.generate(seed=7, allow_unsigned=True)
     graph = market.liquidity
     usdc, usdt, weth = (market.tokens.resolve(f"{s}@ethereum") for s in ("USDC", "USDT", "WETH"))
     shared = next(item.id for item in graph.between(usdc, weth) if item.kind == "constantProduct")
@@ -393,7 +393,7 @@ def test_update_replaces_pools_prices_and_chains_and_refuses_unknown_ones():
 
     from liquidity.constant_product import ConstantProductPool
 
-    market = Market.generate(seed=3)
+    market = Market.generate(seed=3, allow_unsigned=True)
     pool = next(item for item in market.liquidity.values() if isinstance(item, ConstantProductPool))
     moved = replace(pool, balances=(pool.balances[0] * 2, pool.balances[1]))
     asset, info = next(iter(market.token_info.items()))
@@ -418,8 +418,8 @@ def test_update_replaces_pools_prices_and_chains_and_refuses_unknown_ones():
 
 
 def test_settle_runs_the_auction_on_outside_submissions_like_run_auction():
-    inside = Market.generate(seed=7)
-    outside = Market.generate(seed=7)
+    inside = Market.generate(seed=7, allow_unsigned=True)
+    outside = Market.generate(seed=7, allow_unsigned=True)
     for market in (inside, outside):
         market.submit(SESSION_INTENT)
     expected = inside.run_auction(["baseline"], seed=4)
@@ -432,3 +432,17 @@ def test_settle_runs_the_auction_on_outside_submissions_like_run_auction():
     assert outside.liquidity == inside.liquidity
     with pytest.raises(InvalidInput, match="current block"):
         outside.settle(sealed, [submission])  # the clock has moved on: a stale instance is refused
+
+
+def test_a_default_market_trades_no_one_in_anothers_name() -> None:
+    from intents import sign
+
+    market = Market.generate(seed=7)
+    key = "0x" + "11" * 32
+    signed = sign(SwapIntent(**SESSION_INTENT), key)
+    forged = SwapIntent(**{**SESSION_INTENT, "owner": signed.owner})
+    with pytest.raises(IntentRejected, match="bad_signature"):
+        market.submit(forged)
+    assert market.submit(signed) == signed.uid
+    outcome = market.run_auction(["baseline"])
+    assert {execution.order for execution in outcome.executions} <= {signed.uid}
