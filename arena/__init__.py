@@ -32,6 +32,8 @@ from arena.errors import (
     InvalidSignature,
     InvalidSolution,
     LiquidityError,
+    RemoteSolverError,
+    RemoteSolverTimeout,
     ScoringError,
     SolverLoadError,
     SolverRefused,
@@ -97,6 +99,7 @@ from solvers import Solver, Traits, available, check_solver, load_solver, solver
 if TYPE_CHECKING:
     from auction.synthetic import OrderShape, generate_instance
     from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
+    from solvers.remote import RemoteSolver
     from tournament.market import AuctionOutcome, Market
     from tournament.results import Standing, TournamentResults
     from tournament.scenarios import Scenario
@@ -109,6 +112,7 @@ _LAZY = {
     "generate_market": "liquidity.synthetic",
     "OrderShape": "auction.synthetic",
     "generate_instance": "auction.synthetic",
+    "RemoteSolver": "solvers.remote",
     "Market": "tournament.market",
     "AuctionOutcome": "tournament.market",
     "Scenario": "tournament.scenarios",
@@ -171,6 +175,9 @@ __all__ = [
     "Market",
     "MarketShape",
     "OrderShape",
+    "RemoteSolver",
+    "RemoteSolverError",
+    "RemoteSolverTimeout",
     "ResultStore",
     "Route",
     "Scenario",

@@ -195,16 +195,29 @@ if HAVE_CLI:
     )
     app.add_typer(solvers_app, name="solvers")
 
-    def _load_solver(name: str) -> Solver:
+    def _load_solver(name: str, config: Path | None = None) -> Solver:
+        from liquidity.errors import ArenaError
         from solvers.registry import SolverLoadError, load_solver
 
         try:
             with warnings.catch_warnings():
                 # A duplicate elsewhere is shown by `arena solvers list`; it must not stop this command.
                 warnings.simplefilter("ignore")
-                return load_solver(name)
+                chosen = load_solver(name)
         except SolverLoadError as error:
             raise _fail(str(error)) from None
+        if config is None:
+            return chosen
+        from_config = getattr(type(chosen), "from_config", None)
+        if not callable(from_config):
+            raise _fail(f"solver {name!r} takes no --config file (it has no from_config)")
+        try:
+            configured: Solver = from_config(config)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        return configured
+
+    _CONFIG_HELP = "A configuration file for the solver (baseline: CoW's baseline TOML, e.g. example.baseline.toml)."
 
     @solvers_app.command("list")
     def solvers_list(
@@ -281,27 +294,49 @@ if HAVE_CLI:
     @app.command()
     def solve(
         instance: Annotated[Path, typer.Argument(help="The auction instance JSON file.")],
-        solver_name: Annotated[str, typer.Option("--solver", help="A registered solver (see `arena solvers list`).")],
+        solver_name: Annotated[
+            str | None, typer.Option("--solver", help="A registered solver (see `arena solvers list`).")
+        ] = None,
+        url: Annotated[
+            str | None,
+            typer.Option(
+                "--url", help="Instead of --solver: a CoW-compatible solver engine, e.g. http://127.0.0.1:8000."
+            ),
+        ] = None,
         time_limit: Annotated[
             float | None,
             typer.Option("--time-limit", help="Seconds the solver may take (sets its traits.time_limit_s)."),
         ] = None,
         seed: Annotated[int, typer.Option(help="Seed passed to the solver's reset.")] = 0,
+        config: Annotated[Path | None, typer.Option("--config", help=_CONFIG_HELP)] = None,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write the submission here instead of stdout.")
         ] = None,
     ) -> None:
-        """Run one solver on an instance; write {"solver": NAME, "solutions": [...]}, ready for `arena auction`."""
+        """Run one solver on an instance and write its answer, ready for `arena auction`.
+
+        For a CoW auction the answer is what a CoW driver reads, {"solutions": [...]}; for an Intent Arena
+        instance it is {"solver": NAME, "solutions": [...]}.
+        """
         import time
 
         from auction.solution import Submission
-        from auction.solution_io import submission_to_json
+        from auction.solution_io import solutions_to_wire, submission_to_json
         from liquidity.errors import ArenaError
 
+        if (solver_name is None) == (url is None):
+            raise _fail("name a solver with --solver NAME, or a solver engine with --url URL (one of them)")
+        if url is not None:
+            from solvers.remote import is_remote
+
+            if not is_remote(url):
+                raise _fail(f"--url {url!r} is not an http(s) URL; write e.g. http://127.0.0.1:8000")
+            solver_name = url
+        assert solver_name is not None
         if time_limit is not None and not time_limit > 0:
             raise _fail(f"--time-limit must be positive, got {time_limit}")
         loaded = _load(instance)
-        chosen = _load_solver(solver_name)
+        chosen = _load_solver(solver_name, config)
         if time_limit is not None:
             chosen.limit_time(time_limit)
         limit = chosen.traits.time_limit_s
@@ -309,7 +344,11 @@ if HAVE_CLI:
         try:
             chosen.reset(seed=seed)
             proposed = chosen.solve(loaded)
-            text = json.dumps(submission_to_json(Submission(solver=solver_name, solutions=tuple(proposed))), indent=1)
+            if loaded.dialect == "cow":
+                answer = solutions_to_wire(loaded, proposed)
+            else:
+                answer = submission_to_json(Submission(solver=solver_name, solutions=tuple(proposed)))
+            text = json.dumps(answer, indent=1)
         except ArenaError as error:
             raise _fail(f"solver {solver_name!r}: {error}") from None
         except Exception as error:
@@ -331,6 +370,56 @@ if HAVE_CLI:
             )
         for note in chosen.notes:
             stderr.print(f"[dim]note: {escape(note)}[/]", highlight=False)
+
+    @app.command()
+    def serve(
+        solver_name: Annotated[str, typer.Argument(help="A registered solver (see `arena solvers list`).")],
+        host: Annotated[str, typer.Option(help="The interface to listen on (this machine only by default).")] = (
+            "127.0.0.1"
+        ),
+        port: Annotated[int, typer.Option(help="The TCP port.")] = 8000,
+        max_body_mb: Annotated[
+            float, typer.Option("--max-body-mb", help="The largest auction accepted, in MiB (larger: 413).")
+        ] = 32.0,
+        base_path: Annotated[
+            str, typer.Option("--base-path", help="Serve under this prefix, e.g. /engine (POST /engine/solve).")
+        ] = "",
+        seed: Annotated[int, typer.Option(help="Seed passed to the solver's reset before every auction.")] = 0,
+        config: Annotated[Path | None, typer.Option("--config", help=_CONFIG_HELP)] = None,
+        log_level: Annotated[str, typer.Option("--log-level", help="critical, error, warning, info or debug.")] = (
+            "info"
+        ),
+        shutdown_timeout: Annotated[
+            float, typer.Option("--shutdown-timeout", help="Seconds SIGTERM waits for an in-flight solve.")
+        ] = 30.0,
+    ) -> None:
+        """Serve a solver as a CoW solver engine: POST /solve, POST /notify, GET /healthz, GET /metrics.
+
+        Point a CoW driver's solver `endpoint` at http://HOST:PORT, or play it in a tournament with
+        `--solvers baseline,http://HOST:PORT` (docs/serving.md). SIGTERM or Ctrl-C stops it gracefully.
+        """
+        from liquidity.errors import ArenaError
+
+        if not max_body_mb > 0:
+            raise _fail(f"--max-body-mb must be positive, got {max_body_mb}")
+        if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
+            raise _fail(f"--log-level {log_level!r}: choose critical, error, warning, info or debug")
+        try:
+            from arena.server import serve as serve_solver
+
+            chosen = _load_solver(solver_name, config)
+            serve_solver(
+                chosen,
+                host=host,
+                port=port,
+                max_body_bytes=max(1, int(max_body_mb * 1024 * 1024)),
+                seed=seed,
+                base_path=base_path,
+                log_level=log_level,
+                shutdown_timeout_s=shutdown_timeout,
+            )
+        except ArenaError as error:
+            raise _fail(str(error)) from None
 
     # ------------------------------------------------------------------------------------------ tournaments
     BUILT_IN_SOLVERS = ("baseline", "split", "batch")
@@ -371,7 +460,9 @@ if HAVE_CLI:
 
     @tournament_app.command("run")
     def tournament_run(
-        solvers: Annotated[str, typer.Option(help="Comma-separated solver names.")] = ",".join(BUILT_IN_SOLVERS),
+        solvers: Annotated[
+            str, typer.Option(help="Comma-separated solver names; an http(s) URL is a CoW-compatible solver engine.")
+        ] = ",".join(BUILT_IN_SOLVERS),
         scenario: Annotated[str, typer.Option(help="A scenario id.")] = "three-chains-v1",
         auctions: Annotated[int | None, typer.Option(help="How many auctions [default: 20].")] = None,
         instance: Annotated[

@@ -19,7 +19,9 @@ say how to fix it (``.reason``)::
     │   └── IntentRejected        the IntentBook refuses; .code is duplicate, expired, nonce_reused, bad_uid, ...
     ├── ScoringError              a valid solution that cannot be scored (.reason); the solution is discarded
     ├── SolverRefused             a solver that is unbonded or banned may not bid
-    └── SolverLoadError           a solver name that is unknown, disabled, or whose plugin is broken
+    ├── SolverLoadError           a solver name that is unknown, disabled, or whose plugin is broken
+    └── RemoteSolverError         a remote solver engine gave no usable answer (.url, .kind)
+        └── RemoteSolverTimeout   it did not answer within its time limit
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from liquidity.errors import (
     UnsupportedPair,
 )
 from solvers.registry import SolverLoadError
+from solvers.remote import RemoteSolverError, RemoteSolverTimeout
 
 __all__ = [
     "ArenaError",
@@ -51,6 +54,8 @@ __all__ = [
     "InvalidSignature",
     "InvalidSolution",
     "LiquidityError",
+    "RemoteSolverError",
+    "RemoteSolverTimeout",
     "ScoringError",
     "SolverLoadError",
     "SolverRefused",

@@ -1,7 +1,8 @@
 """Run the benchmarks: ``python -m benchmarks [--quick] [--json] [--plots DIR]``.
 
 Sections, in order: foundation (loading, quotes, the auction's replay), quality (gap to the convex optimum),
-speed (the two real anchors), scaling (pools and orders), tournament (throughput with 1 and 2 workers).
+speed (the two real anchors), scaling (pools and orders), tournament (throughput with 1 and 2 workers), http
+(a solver served over HTTP: overhead and throughput).
 Plain-text tables go to stdout, each figure beside its target with PASS or MISS; ``--json`` prints one JSON
 object with every figure instead. Plots, and the same JSON as ``figures.json``, go to ``--plots`` (default
 ``benchmarks-out/``; ``--no-plots`` writes neither). Progress goes to stderr.
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import foundation, quality, scaling, speed, tournament
+from benchmarks import foundation, http, quality, scaling, speed, tournament
 from benchmarks.common import Check, check_lines
 
 
@@ -77,6 +78,7 @@ def main() -> None:
         ("speed", lambda: speed.run(args.quick, figures.get("quality"), progress=_progress), speed),
         ("scaling", lambda: scaling.run(args.quick, progress=_progress), scaling),
         ("tournament", lambda: tournament.run(args.quick), tournament),
+        ("http", lambda: http.run(args.quick), http),
     ]
     timings: dict[str, float] = {}
     for name, action, module in sections:

@@ -24,7 +24,7 @@ import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from auction.instance import AuctionInstance
 from auction.solution import Solution
@@ -87,6 +87,21 @@ class Solver(abc.ABC):
     @abc.abstractmethod
     def solve(self, instance: AuctionInstance) -> list[Solution]:
         """Propose solutions for the instance; an empty list means no bid (say why with :meth:`note`)."""
+
+    def notify(self, notification: dict[str, Any]) -> None:
+        """Hear what became of an auction: one CoW ``/notify`` body; the default ignores it.
+
+        A solver served with ``arena serve`` receives here every body a driver posts to ``/notify``, parsed
+        from JSON, for instance ``{"auctionId": "42", "solutionId": 0, "kind": "success", "transaction":
+        "0x..."}`` or ``{"kind": "missingPrice", "tokenAddress": "0x...", ...}`` (``docs/serving.md`` lists the
+        kinds). It may be called while :meth:`solve` runs, from another thread; it should return quickly, and
+        what it raises is logged by the server and otherwise ignored (the driver always gets 200). A
+        :class:`~solvers.remote.RemoteSolver` overrides it to post the body to its engine.
+
+        Args:
+            notification: The body as the driver sent it (camelCase keys, unknown keys kept).
+        """
+        del notification  # nothing to do by default
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

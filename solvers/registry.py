@@ -49,7 +49,7 @@ from dataclasses import dataclass, replace
 from importlib.metadata import EntryPoint, entry_points
 from typing import Final, Literal
 
-from liquidity.errors import ArenaError
+from liquidity.errors import ArenaError, InvalidInput
 from solvers.base import Solver, Traits
 
 __all__ = [
@@ -239,10 +239,20 @@ def available() -> tuple[str, ...]:
 def load_solver(name: str) -> Solver:
     """A fresh instance of the registered solver ``name`` (only that plugin is imported).
 
+    A name that is an ``http://`` or ``https://`` URL is a CoW-compatible engine at that address: a
+    :class:`~solvers.remote.RemoteSolver` named by the URL.
+
     Raises:
         SolverLoadError: No solver has that name (the message lists the available ones), the plugin is broken
-            (the message says why), or it is disabled (the message says how to enable it).
+            (the message says why), it is disabled (the message says how to enable it), or a URL is malformed.
     """
+    if name.lower().startswith(("http://", "https://")):
+        from solvers.remote import RemoteSolver
+
+        try:
+            return RemoteSolver(name)
+        except InvalidInput as error:
+            raise SolverLoadError(f"solver {name!r}: {error.reason}") from None
     scanned = _scan()
     chosen = next(((entry, ep) for entry, ep in scanned if entry.name == name and entry.status != "broken"), None)
     if chosen is None:

@@ -7,7 +7,8 @@ blow-up of a solver becomes that task's outcome; the run goes on:
 ==============  ==========================================================================================
 ``proposed``    the solver returned solutions (the auction decides later whether they settle or are invalid)
 ``no_bid``      it returned an empty list; ``reason`` holds its notes
-``timed_out``   it did not answer within ``time_limit_s`` plus the grace period and was killed
+``timed_out``   it did not answer within ``time_limit_s`` plus the grace period and was killed, or it is a
+                remote engine (:class:`~solvers.remote.RemoteSolver`) that did not answer in time
 ``crashed``     it raised (``reason`` is the exception), returned something other than a list of solutions,
                 ran out of memory (``reason`` starts with ``memory limit``) or its process died (``exited
                 with code 3``, ``killed by signal 9 (SIGKILL)``)
@@ -68,6 +69,7 @@ from auction.solution import Solution, Submission
 from auction.solution_io import solution_to_json, submission_from_json
 from liquidity.errors import InvalidInput
 from solvers import load_solver
+from solvers.remote import RemoteSolverTimeout
 
 __all__ = [
     "DEFAULT_GRACE_S",
@@ -105,6 +107,7 @@ PRELOAD: Final = (
     "solvers.split",
     "solvers.batch",
     "ortools.linear_solver.pywraplp",
+    "httpx",  # remote solvers; skipped by the forkserver where it is not installed
 )
 """Modules the ``forkserver`` imports once, so that each worker starts with them loaded."""
 
@@ -234,6 +237,8 @@ def run_task(task: SolveTask) -> SolveResult:
             return done("no_bid", "; ".join(bidder.notes) or None)
         stage = "writing the solutions"
         solutions = tuple(solution_to_json(solution) for solution in proposed)
+    except RemoteSolverTimeout as error:  # a remote engine that did not answer in time timed out
+        return done("timed_out", str(error))
     except MemoryError as error:
         return done("crashed", f"memory limit: {_describe(error)}")
     except (Exception, SystemExit) as error:

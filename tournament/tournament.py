@@ -33,6 +33,9 @@ How a tournament runs:
 - **Resuming.** Playing a tournament again with the same store and configuration (hence the same id)
   continues it: stored outcomes are not recomputed, the markets are replayed from the stored solutions,
   each replayed auction is checked against its stored result, and only what is missing runs.
+- **Remote solvers.** A solver name that is an ``http(s)://`` URL is a CoW-compatible engine
+  (:class:`~solvers.remote.RemoteSolver`); after each auction it is told on its ``/notify`` what became of its
+  solutions, in CoW's notification kinds (``docs/serving.md``). Notifications never change results.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from liquidity.assets import AssetId
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
 from solvers import load_solver
+from solvers.remote import RemoteSolver, is_remote
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
 from tournament.runner import MAX_TIME_LIMIT_S, Executor, SolveResult, SolveTask, get_executor, task_seeds
@@ -83,7 +87,7 @@ class TournamentConfig:
     """Everything that decides a tournament's results (and nothing that does not, like the worker count).
 
     Attributes:
-        solvers: Registered solver names, sorted, each once.
+        solvers: Registered solver names (or remote engines' URLs), sorted, each once.
         scenario: A scenario id of :data:`~tournament.scenarios.SCENARIOS`, or :data:`REPLAY`.
         auctions: How many auctions (for a replay, one per instance file).
         episode_length: Auctions per independent market episode (the last episode may be shorter; 1 for a
@@ -225,7 +229,7 @@ class Tournament:
     fails before anything runs); :meth:`play` runs it.
 
     Args:
-        solvers: Registered solver names (see :func:`solvers.available`).
+        solvers: Registered solver names (see :func:`solvers.available`), or URLs of CoW-compatible engines.
         scenario: A scenario id.
         auctions: How many auctions (default 20; for a replay, one per instance file).
         episode_length: Auctions per independent market episode.
@@ -521,10 +525,30 @@ class _Play:
         if not resumed:
             instance_id = pending.instance.id or f"auction-{pending.index}"
             self.store.record_auction(self.id, pending.index, instance_id=instance_id, result=record)
+        if not resumed:
+            self._notify(pending, outcome)
         if pending.episode.evolving is not None:
             pending.episode.evolving.end(market)
         self.done += 1
         self._report("auction", pending.index, resumed=resumed)
+
+    def _notify(self, pending: _Pending, outcome: AuctionOutcome) -> None:
+        """Tell every remote solver (a URL) what became of its call, on its engine's ``/notify``."""
+        remote = [name for name in self.config.solvers if is_remote(name)]
+        if not remote:
+            return
+        proposed = {submission.solver: submission.solutions for submission in outcome.submissions}
+        for name in remote:
+            row = self.outcomes[(pending.index, name)]
+            RemoteSolver(name).notify_auction(
+                pending.instance,
+                outcome.result,
+                status=row.status,
+                reason=row.reason,
+                solutions=proposed.get(name, ()),
+                settled=[solution for solver, solution in outcome.settled if solver == name],
+                failed=[solution for solver, solution, _ in outcome.failed if solver == name],
+            )
 
     def _report(
         self,

@@ -1,0 +1,59 @@
+"""`arena solve` and `arena auction` on CoW auctions: CoW's own answer shape, CoW's own baseline configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from arena.cli import app
+
+runner = CliRunner()
+VECTORS = json.loads((Path(__file__).parents[1] / "solvers" / "cow_engine_vectors.json").read_text())["cases"]
+
+
+def lower(answer: dict[str, object]) -> dict[str, object]:
+    return json.loads(json.dumps(answer).lower())
+
+
+def test_solve_writes_what_cows_engine_answers_with_its_toml(tmp_path: Path) -> None:
+    case = VECTORS["buy_order_rounding/balancer_weighted"]
+    auction = tmp_path / "auction.json"
+    auction.write_text(json.dumps(case["auction"]))
+    config = tmp_path / "baseline.toml"
+    config.write_text(
+        'chain-id = "100"\nbase-tokens = ["0x9c58bacc331c9aa871afd802db6379a98e80cedb"]\n'
+        "max-hops = 1\nmax-partial-attempts = 1\n"
+    )
+    answer = tmp_path / "answer.json"
+    done = runner.invoke(
+        app, ["solve", str(auction), "--solver", "baseline", "--config", str(config), "-o", str(answer)]
+    )
+    assert done.exit_code == 0, done.output
+    written = json.loads(answer.read_text())
+    assert lower(written) == lower(case["answer"])
+    assert set(written) == {"solutions"}
+    # The bare answer is a submission for `arena auction`, named after its file.
+    judged = runner.invoke(app, ["auction", str(auction), str(answer), "--json"])
+    assert judged.exit_code == 0, judged.output
+    payload = json.loads(judged.stdout)
+    # The engine's test auction has no reference prices, so CoW's autopilot could not score it either.
+    rows = [(row["solver"], row["status"], row["reason"]) for row in payload["solutions"]]
+    assert rows == [("answer", "invalid", "missing_reference_price")]
+
+
+def test_a_config_for_a_solver_without_one_is_one_line(tmp_path: Path) -> None:
+    auction = tmp_path / "auction.json"
+    auction.write_text(json.dumps(VECTORS["direct_swap/test"]["auction"]))
+    config = tmp_path / "x.toml"
+    config.write_text("max-hops = 1\n")
+    done = runner.invoke(app, ["solve", str(auction), "--solver", "split", "--config", str(config)])
+    assert done.exit_code == 1
+    assert "takes no --config file" in done.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text("surprise = 1\n")
+    done = runner.invoke(app, ["solve", str(auction), "--solver", "baseline", "--config", str(bad)])
+    assert done.exit_code == 1
+    assert "config.surprise: is not an option" in done.output
+    assert "Traceback" not in done.output
