@@ -503,6 +503,7 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
     liquidity: list[Liquidity] = []
     liquidity_extras: dict[str, Mapping[str, Any]] = {}
     unread: list[Mapping[str, Any]] = []
+    seen_ids: set[str] = set()
     for index, raw_item in enumerate(parsed.liquidity):
         where = f"liquidity[{index}]"
         kind = raw_item.get("kind") if isinstance(raw_item, dict) else None
@@ -516,7 +517,7 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
             path, message = describe_validation_error(error)
             field = f"{where}.{path}" if path and not path.startswith("[") else where + path
             raise InvalidInstance(field, message) from None
-        if any(existing.id == item.id for existing in liquidity):
+        if item.id in seen_ids:
             unread.append(raw_item)
             notes += (f"{where} repeats the liquidity id {item.id!r}; the first one is used, this one kept unread",)
             continue
@@ -529,6 +530,7 @@ def _to_instance(parsed: InstanceJson, notes: tuple[str, ...]) -> AuctionInstanc
             _, dot, inner = error.field.partition(".")
             raise InvalidInstance(f"{where}.{inner}" if dot else where, error.reason) from None
         liquidity.append(loaded)
+        seen_ids.add(item.id)
         if kept:
             liquidity_extras[item.id] = kept
             unknown.extend(f"{where}.{name}" for name in kept if name != _BPT_KEY)
