@@ -48,7 +48,7 @@ def _parse_int(value: object, *, signed: bool) -> int:
         raise ValueError("must be an integer as a decimal string, not a boolean")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.isascii() and (value.isdigit() or value[1:].isdigit() and value[0] == "-"):
+    elif isinstance(value, str) and value.isascii() and (value.isdigit() or (value[1:].isdigit() and value[0] == "-")):
         number = int(value)  # the common case, without a regex
     elif isinstance(value, str) and _DIGITS.match(value.strip()):
         number = int(value)
