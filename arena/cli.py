@@ -7,6 +7,7 @@ status 1, without a traceback.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sys
 import warnings
@@ -52,8 +53,15 @@ if HAVE_CLI:
     stdout = Console()
     stderr = Console(stderr=True)
 
+    _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+    def _safe(text: object) -> str:
+        """Text from input, made safe to print: no Rich markup, no terminal control sequences."""
+        shown = _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(text))
+        return escape(shown)
+
     def _fail(message: str) -> typer.Exit:
-        stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {_safe(message)}", highlight=False, soft_wrap=True)
         return typer.Exit(code=1)
 
     def _load(path: Path) -> AuctionInstance:
@@ -139,6 +147,9 @@ if HAVE_CLI:
         from auction.solution_io import load_submission
         from liquidity.errors import ArenaError
 
+        if max_solutions < 1:
+            raise _fail(f"--max-solutions must be at least 1, got {max_solutions}")
+
         loaded = _load(instance)
         submissions: list[Submission] = []
         refused: list[tuple[str, str]] = []
@@ -165,28 +176,33 @@ if HAVE_CLI:
         payload = result.to_json()
         if as_json:
             sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+            if payload["refused"]:
+                raise typer.Exit(code=1)
             return
-        table = Table(title=f"auction {payload['auction'] or '-'}: {payload['mechanism']} / {payload['scoring']}")
+        title = f"auction {payload['auction'] or '-'}: {payload['mechanism']} / {payload['scoring']}"
+        table = Table(title=_safe(title))
         for column in ("solver", "solution", "status", "score (wei)", "winner", "reason"):
             table.add_column(column, justify="right" if column.startswith("score") else "left")
         for row in payload["solutions"]:
             table.add_row(
-                escape(row["solver"]),
-                escape(row["id"]),
+                _safe(row["solver"]),
+                _safe(row["id"]),
                 row["status"],
                 row["score"] or "-",
                 "yes" if row["winner"] else "",
-                escape(row["reason"] or ""),
+                _safe(row["reason"] or ""),
             )
         stdout.print(table)
         rewards = Table(title="winning solvers", title_justify="left")
         for column in ("solver", "reference score", "reward"):
             rewards.add_column(column, justify="left" if column == "solver" else "right")
         for solver, reward in payload["rewards"].items():
-            rewards.add_row(escape(solver), payload["referenceScores"].get(solver, "0"), reward)
+            rewards.add_row(_safe(solver), payload["referenceScores"].get(solver, "0"), reward)
         stdout.print(rewards)
         for entry in payload["refused"]:
-            stderr.print(f"[yellow]refused[/] {escape(entry['solver'])}: {escape(entry['reason'])}", highlight=False)
+            stderr.print(f"[yellow]refused[/] {_safe(entry['solver'])}: {_safe(entry['reason'])}", highlight=False)
+        if payload["refused"]:
+            raise typer.Exit(code=1)  # a file that was asked for and not read is an error, whatever else ran
 
     solvers_app = typer.Typer(
         name="solvers",
@@ -224,11 +240,14 @@ if HAVE_CLI:
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     ) -> None:
         """List every registered solver with its origin, version and status; broken plugins show why."""
-        from solvers.registry import DISABLE_ENV, discover
+        from liquidity.errors import ArenaError
+        from solvers.registry import DISABLE_ENV
+        from tournament.runner import describe_solvers
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # duplicates are listed as broken below, with both origins
-            entries = discover(load=True)
+        try:
+            entries = describe_solvers()  # plugins are imported in a confined worker, not here
+        except ArenaError as error:
+            raise _fail(str(error)) from None
         if as_json:
             payload = [
                 {
@@ -257,7 +276,7 @@ if HAVE_CLI:
             if entry.status == "disabled":
                 detail = f"disabled by {DISABLE_ENV}"
             status = f"[{styles[entry.status]}]{entry.status}[/]"
-            table.add_row(escape(entry.name), entry.origin, entry.version, status, escape(detail or ""))
+            table.add_row(_safe(entry.name), _safe(entry.origin), _safe(entry.version), status, _safe(detail or ""))
         stdout.print(table)
 
     @solvers_app.command("check")
@@ -288,7 +307,7 @@ if HAVE_CLI:
             stdout.print(f"passed: {', '.join(report.checks) or 'none'}", highlight=False)
         if not report.passed:
             for failure in report.failures:
-                stderr.print(f"[bold red]failed[/] {escape(str(failure))}", highlight=False, soft_wrap=True)
+                stderr.print(f"[bold red]failed[/] {_safe(str(failure))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=1)
 
     @app.command()
@@ -366,10 +385,10 @@ if HAVE_CLI:
             )
         if seconds > limit:
             stderr.print(
-                f"[yellow]warning:[/] {escape(solver_name)} took {seconds:.3f} s, over its limit of {limit:g} s"
+                f"[yellow]warning:[/] {_safe(solver_name)} took {seconds:.3f} s, over its limit of {limit:g} s"
             )
         for note in chosen.notes:
-            stderr.print(f"[dim]note: {escape(note)}[/]", highlight=False)
+            stderr.print(f"[dim]note: {_safe(note)}[/]", highlight=False)
 
     @app.command()
     def serve(
@@ -545,7 +564,7 @@ if HAVE_CLI:
         """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
         from liquidity.errors import ArenaError
         from tournament.runner import get_executor
-        from tournament.store import ResultStore
+        from tournament.store import ResultStore, is_in_memory
         from tournament.tournament import Tournament
 
         try:
@@ -562,8 +581,16 @@ if HAVE_CLI:
                 tournament_id=tournament_id,
                 instances=instances or (),
             )
-            runner = get_executor(executor, workers=workers, **(executor_options or {}))
+            if store is not None and is_in_memory(store):
+                raise _fail(
+                    f"--store {store} is an in-memory database, gone when the run ends; give a file such as "
+                    "sqlite:///runs.db, or leave --store out"
+                )
             database = ResultStore.memory() if store is None else ResultStore(store)
+            options = dict(executor_options or {})
+            if executor == "local":
+                options["hide"] = database.files  # masked in the solvers' sandboxes
+            runner = get_executor(executor, workers=workers, **options)
         except ArenaError as error:
             raise _fail(str(error)) from None
         total = tournament.config.auctions
@@ -615,7 +642,7 @@ if HAVE_CLI:
             self.overall = self.progress.add_task("auctions", total=auctions, statuses="")
             self.counts: dict[str, dict[str, int]] = {name: {} for name in solvers}
             self.lines = {
-                name: self.progress.add_task(f"  {escape(name)}", total=auctions, statuses="") for name in solvers
+                name: self.progress.add_task(f"  {_safe(name)}", total=auctions, statuses="") for name in solvers
             }
 
         def __enter__(self) -> _TournamentBar:
@@ -635,7 +662,7 @@ if HAVE_CLI:
             counts = self.counts.setdefault(event.solver, {})
             counts[event.status] = counts.get(event.status, 0) + 1
             text = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(counts.items()))
-            self.progress.update(self.lines[event.solver], advance=1, statuses=escape(text))
+            self.progress.update(self.lines[event.solver], advance=1, statuses=_safe(text))
 
     results_app = typer.Typer(name="results", help="Read stored tournament results.", no_args_is_help=True)
     app.add_typer(results_app, name="results")
@@ -646,10 +673,7 @@ if HAVE_CLI:
         from tournament.store import ResultStore
 
         try:
-            file = store.removeprefix("sqlite:///") if store.startswith("sqlite:///") else store
-            if "://" not in file and not Path(file).exists():  # reading must not create an empty database
-                raise _fail(f"no results store at {store}; give the --store of `arena tournament run`")
-            with ResultStore(store) as database:
+            with ResultStore(store, create=False) as database:  # reading never creates or changes a file
                 known = database.tournaments()
                 if tournament_id is None:
                     if not known:
@@ -699,10 +723,10 @@ if HAVE_CLI:
         return f"{whole}{dot}{fraction[:places]} {label}" if len(fraction) > places else amount
 
     def _print_summary(title: str, summary: InstanceSummary, notes: tuple[str, ...]) -> None:
-        head = Table(title=title, title_justify="left", show_header=False)
+        head = Table(title=_safe(title), title_justify="left", show_header=False)
         head.add_column(style="bold")
         head.add_column()
-        head.add_row("auction id", summary.id or "-")
+        head.add_row("auction id", _safe(summary.id or "-"))
         head.add_row("tokens", f"{summary.tokens} ({summary.tokens_with_reference_price} with a reference price)")
         head.add_row("orders", str(summary.orders))
         head.add_row("liquidity", str(summary.liquidity))
@@ -713,7 +737,10 @@ if HAVE_CLI:
             chains.add_column(column, justify="right" if "gas" in column else "left")
         for name, chain, gas, limit in summary.chains:
             chains.add_row(
-                name, chain, _display(f"{Decimal(gas).scaleb(-9):f} gwei", 3).removesuffix(" gwei"), f"{limit:,}"
+                _safe(name),
+                _safe(chain),
+                _display(f"{Decimal(gas).scaleb(-9):f} gwei", 3).removesuffix(" gwei"),
+                f"{limit:,}",
             )
         stdout.print(chains)
         for heading, counts in (
@@ -724,7 +751,7 @@ if HAVE_CLI:
             table.add_column("kind")
             table.add_column("count", justify="right")
             for kind, count in counts.items():
-                table.add_row(kind, str(count))
+                table.add_row(_safe(kind), str(count))
             stdout.print(table)
         for note in notes:
-            stdout.print(f"[dim]note: {note}[/]", highlight=False)
+            stdout.print(f"[dim]note: {_safe(note)}[/]", highlight=False)

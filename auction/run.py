@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from auction.instance import AuctionInstance
 from auction.mechanisms import get_mechanism
@@ -21,6 +21,9 @@ from auction.solution import Submission
 from auction.validation import validate_submission
 
 __all__ = ["AuctionResult", "SolutionOutcome", "run_auction"]
+
+MAX_SOLUTIONS_PER_SOLVER: Final = 3
+"""Solutions counted per solver and auction, as CoW's autopilot counts them (``max_solutions_per_solver``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,7 +117,7 @@ def run_auction(
     mechanism: str = "fair",
     scoring: str = "cip38",
     seed: int = 0,
-    max_solutions: int = 3,
+    max_solutions: int = MAX_SOLUTIONS_PER_SOLVER,
     now: int | None = None,
     bonds: BondRegistry | None = None,
     refused: Iterable[tuple[str, str]] = (),

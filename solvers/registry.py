@@ -62,6 +62,7 @@ __all__ = [
     "Status",
     "available",
     "discover",
+    "find_solver",
     "load_solver",
 ]
 
@@ -236,23 +237,7 @@ def available() -> tuple[str, ...]:
     return tuple(entry.name for entry in discover(load=True) if entry.ok)
 
 
-def load_solver(name: str) -> Solver:
-    """A fresh instance of the registered solver ``name`` (only that plugin is imported).
-
-    A name that is an ``http://`` or ``https://`` URL is a CoW-compatible engine at that address: a
-    :class:`~solvers.remote.RemoteSolver` named by the URL.
-
-    Raises:
-        SolverLoadError: No solver has that name (the message lists the available ones), the plugin is broken
-            (the message says why), it is disabled (the message says how to enable it), or a URL is malformed.
-    """
-    if name.lower().startswith(("http://", "https://")):
-        from solvers.remote import RemoteSolver
-
-        try:
-            return RemoteSolver(name)
-        except InvalidInput as error:
-            raise SolverLoadError(f"solver {name!r}: {error.reason}") from None
+def _find(name: str) -> tuple[SolverEntry, EntryPoint]:
     scanned = _scan()
     chosen = next(((entry, ep) for entry, ep in scanned if entry.name == name and entry.status != "broken"), None)
     if chosen is None:
@@ -271,6 +256,50 @@ def load_solver(name: str) -> Solver:
             f"solver {name!r} from {entry.origin} is disabled by {DISABLE_ENV}={os.environ.get(DISABLE_ENV, '')!r}; "
             f"unset {DISABLE_ENV} or remove {name!r} from it to enable it"
         )
+    return entry, entry_point
+
+
+def find_solver(name: str) -> SolverEntry:
+    """The registry's entry for ``name``, read from the installed metadata: nothing is imported.
+
+    A tournament checks its solvers with this, so that no plugin code runs in its process (the plugin is
+    imported in each call's worker). A URL is a remote engine and gets an entry of its own.
+
+    Raises:
+        SolverLoadError: As :func:`load_solver`, for an unknown, broken (by name) or disabled solver, or a
+            malformed URL.
+    """
+    if name.lower().startswith(("http://", "https://")):
+        from solvers.remote import RemoteSolver
+
+        try:
+            RemoteSolver(name)
+        except InvalidInput as error:
+            raise SolverLoadError(f"solver {name!r}: {error.reason}") from None
+        return SolverEntry(name=name, target=name, origin="remote", version="", builtin=False, status="not loaded")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SolverRegistryWarning)  # a duplicate is `arena solvers list`'s to show
+        return _find(name)[0]
+
+
+def load_solver(name: str) -> Solver:
+    """A fresh instance of the registered solver ``name`` (only that plugin is imported).
+
+    A name that is an ``http://`` or ``https://`` URL is a CoW-compatible engine at that address: a
+    :class:`~solvers.remote.RemoteSolver` named by the URL.
+
+    Raises:
+        SolverLoadError: No solver has that name (the message lists the available ones), the plugin is broken
+            (the message says why), it is disabled (the message says how to enable it), or a URL is malformed.
+    """
+    if name.lower().startswith(("http://", "https://")):
+        from solvers.remote import RemoteSolver
+
+        try:
+            return RemoteSolver(name)
+        except InvalidInput as error:
+            raise SolverLoadError(f"solver {name!r}: {error.reason}") from None
+    entry, entry_point = _find(name)
     entry, factory = _load(entry, entry_point)
     if factory is None:
         raise SolverLoadError(f"solver {name!r} from {entry.origin} is broken: {entry.error}")

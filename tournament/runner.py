@@ -16,18 +16,12 @@ blow-up of a solver becomes that task's outcome; the run goes on:
 
 Executors (:func:`get_executor`):
 
-* :class:`LocalExecutor` (``"local"``, the default) runs each task in a fresh child process, at most
-  ``workers`` at a time. Where the platform has it (Linux, macOS), children come from a ``forkserver``: one
-  clean server process, started once, imports the framework and the built-in solvers (:data:`PRELOAD`) and
-  forks a child per task, so a task starts in about 15 ms instead of the half second an interpreter start
-  and the imports take. The child shares nothing with the caller: the server is a new interpreter (no
-  copied memory, no inherited locks or threads of the caller), and each child is forked from it afresh, so a
-  solver never sees what an earlier one left behind. The child takes the caller's current ``sys.path`` and
-  environment with its task, so plugins on ``PYTHONPATH``, installed since the server started, or disabled
-  with ``ARENA_DISABLE_PLUGINS`` are seen as the caller sees them. Elsewhere (Windows) children are
-  ``spawn``-ed interpreters. The start does not count against the solver: its clock starts when the child
-  reports that it is up. Code that uses the local executor from a script must guard it with
-  ``if __name__ == "__main__":``, as both start methods require.
+* :class:`LocalExecutor` (``"local"``, the default) runs each task in a fresh worker process, at most
+  ``workers`` at a time, confined as :mod:`tournament.sandbox` describes: plugin code runs only in the
+  worker (never in the caller), in bubblewrap where the machine has it, with hard limits, a scrubbed
+  environment and its whole process group killed at the end; the worker speaks plain JSON, which the
+  caller reads as untrusted data, and the caller keeps the clock. The worker takes the caller's
+  ``sys.path``, so plugins on ``PYTHONPATH`` or installed since are seen as the caller sees them.
 * :class:`RayExecutor` (``"ray"``) runs the same tasks on a Ray cluster; each Ray task isolates the solver
   in a local child process in the same way, so the outcomes are the same.
 
@@ -46,19 +40,21 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
-import multiprocessing
+import json
 import os
+import select
 import signal
+import subprocess
 import sys
+import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.context import ForkServerContext, SpawnContext
-from multiprocessing.process import BaseProcess
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
 import numpy as np
@@ -69,13 +65,13 @@ from auction.solution import Solution, Submission
 from auction.solution_io import solution_to_json, submission_from_json
 from liquidity.errors import InvalidInput
 from solvers import load_solver
+from solvers.registry import SolverEntry
 from solvers.remote import RemoteSolverTimeout
+from tournament.sandbox import MAX_ANSWER_BYTES, MAX_REASON_CHARS, Sandbox, find_sandbox, worker_environment
 
 __all__ = [
     "DEFAULT_GRACE_S",
     "DEFAULT_STARTUP_TIMEOUT_S",
-    "PRELOAD",
-    "START_METHOD",
     "Executor",
     "FollowUp",
     "LocalExecutor",
@@ -84,8 +80,12 @@ __all__ = [
     "SolveResult",
     "SolveStatus",
     "SolveTask",
+    "describe_solvers",
     "get_executor",
+    "result_from_message",
+    "result_message",
     "run_task",
+    "task_message",
     "task_seeds",
 ]
 
@@ -97,19 +97,6 @@ Progress = Callable[["SolveResult"], None]
 
 FollowUp = Callable[["SolveResult"], Sequence["SolveTask"]]
 """Called with each result as its task finishes; returns tasks to queue behind the others (a pipeline)."""
-
-START_METHOD: Final = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-"""The :mod:`multiprocessing` start method of the local executor's workers (see the module docs)."""
-
-PRELOAD: Final = (
-    "tournament.runner",
-    "solvers.baseline",
-    "solvers.split",
-    "solvers.batch",
-    "ortools.linear_solver.pywraplp",
-    "httpx",  # remote solvers; skipped by the forkserver where it is not installed
-)
-"""Modules the ``forkserver`` imports once, so that each worker starts with them loaded."""
 
 MAX_TIME_LIMIT_S: Final = 86_400.0
 """The longest time limit a solver call may have: a day (a longer one is a mistake, or infinite)."""
@@ -135,8 +122,9 @@ class SolveTask:
         instance: The instance as :func:`auction.io.instance_to_json` writes it: it pickles cheaply and the
             solver gets its own copy.
         time_limit_s: The solver's time limit (``limit_time``); the runner kills it ``grace`` seconds after.
-        memory_limit_mb: Address-space limit of the worker process (``RLIMIT_AS``), or ``None`` for none.
-            Enforced by the local executor on Linux; other systems may ignore it.
+        memory_limit_mb: Address-space limit of the worker process (``RLIMIT_AS``, soft and hard), or
+            ``None`` for none. Enforced by the local executor on Linux; other systems may ignore it.
+        max_solutions: The most solutions kept from the call (the auction's cap per solver); ``None`` keeps all.
 
     Raises:
         InvalidInput: A non-positive time or memory limit, or a negative seed.
@@ -148,6 +136,7 @@ class SolveTask:
     instance: dict[str, Any]
     time_limit_s: float
     memory_limit_mb: int | None = 2048
+    max_solutions: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -162,6 +151,10 @@ class SolveTask:
             or self.memory_limit_mb <= 0
         ):
             raise InvalidInput("memory_limit_mb", f"must be a positive integer or None, got {self.memory_limit_mb!r}")
+        if self.max_solutions is not None and (
+            isinstance(self.max_solutions, bool) or not isinstance(self.max_solutions, int) or self.max_solutions < 1
+        ):
+            raise InvalidInput("max_solutions", f"must be a positive integer or None, got {self.max_solutions!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,7 +229,8 @@ def run_task(task: SolveTask) -> SolveResult:
         if not proposed:
             return done("no_bid", "; ".join(bidder.notes) or None)
         stage = "writing the solutions"
-        solutions = tuple(solution_to_json(solution) for solution in proposed)
+        kept = proposed if task.max_solutions is None else proposed[: task.max_solutions]
+        solutions = tuple(solution_to_json(solution) for solution in kept)
     except RemoteSolverTimeout as error:  # a remote engine that did not answer in time timed out
         return done("timed_out", str(error))
     except MemoryError as error:
@@ -301,88 +295,137 @@ class Executor(Protocol):
         ...
 
 
-def _limit_memory(megabytes: int) -> None:
-    """Cap this process's address space (``RLIMIT_AS``); a no-op where :mod:`resource` is missing."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return
-    wanted = megabytes * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
-    except (ValueError, OSError):  # pragma: no cover - a system that refuses; the task runs unlimited
-        return
+# ------------------------------------------------------------------------------------------------ messages
+def task_message(task: SolveTask, path: Sequence[str]) -> dict[str, Any]:
+    """What a worker reads on stdin: the task as plain data and the caller's import path."""
+    return {
+        "task": {
+            "key": task.key,
+            "solver": task.solver,
+            "seed": task.seed,
+            "instance": task.instance,
+            "time_limit_s": task.time_limit_s,
+            "memory_limit_mb": task.memory_limit_mb,
+            "max_solutions": task.max_solutions,
+        },
+        "path": list(path),
+    }
 
 
-def _worker(task: SolveTask, connection: Connection, path: list[str], environment: dict[str, str]) -> None:
-    """Body of a worker process: take the caller's path and environment, limit memory, run the task, reply.
+def result_message(result: SolveResult) -> dict[str, Any]:
+    """What a worker writes back for its result (the parent fills in the key, the solver and the time)."""
+    return {"kind": "result", "status": result.status, "solutions": list(result.solutions), "reason": result.reason}
 
-    Ctrl-C in the caller's terminal reaches every process of its group; the worker ignores it (the caller stops
-    its workers itself), so an interrupted tournament prints no worker tracebacks. On Linux the worker also dies
-    with its parent. What a solver prints goes to stderr: the caller's stdout may be machine-readable output.
+
+_STATUSES: Final = frozenset(("proposed", "no_bid", "timed_out", "crashed"))
+
+
+def result_from_message(task: SolveTask, message: object, seconds: float) -> SolveResult:
+    """Read a worker's answer as untrusted data: only its status, solutions and reason count.
+
+    The key, the solver and the time are the caller's own; at most ``task.max_solutions`` solutions are kept
+    (the rest are dropped here, before anything is stored), and a reason is cut to
+    :data:`~tournament.sandbox.MAX_REASON_CHARS` characters.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
-    sys.stdout.flush()
-    os.dup2(2, 1)  # C code (OR-Tools logs) writes to file descriptor 1 directly
-    sys.stdout = sys.stderr
-    sys.path[:] = path
-    os.environ.clear()
-    os.environ.update(environment)
-    if task.memory_limit_mb is not None:
-        _limit_memory(task.memory_limit_mb)
-    connection.send(("started", None))
-    result = run_task(task)
-    connection.send(("done", result))
-    connection.close()
 
+    def failed(reason: str) -> SolveResult:
+        return SolveResult(key=task.key, solver=task.solver, status="crashed", reason=reason, seconds=seconds)
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (``PR_SET_PDEATHSIG``); a no-op elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 is PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-        return
+    if not isinstance(message, dict) or message.get("kind") != "result":
+        return failed("the worker's answer is not a result message")
+    status, solutions, reason = message.get("status"), message.get("solutions"), message.get("reason")
+    if status not in _STATUSES:
+        return failed(f"the worker's answer has no valid status ({str(status)[:40]!r})")
+    if not isinstance(solutions, list) or not all(isinstance(item, dict) for item in solutions):
+        return failed("the worker's answer holds solutions that are not JSON objects")
+    if reason is not None and not isinstance(reason, str):
+        return failed("the worker's answer has a reason that is not text")
+    if status == "proposed" and not solutions:
+        return failed("the worker answered 'proposed' without solutions")
+    if status != "proposed":
+        solutions = []
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "…"
+    if task.max_solutions is not None and len(solutions) > task.max_solutions:
+        note = f"kept the first {task.max_solutions} of {len(solutions)} solutions"
+        reason = note if reason is None else f"{note}; {reason}"
+        solutions = solutions[: task.max_solutions]
+    return SolveResult(
+        key=task.key,
+        solver=task.solver,
+        status=status,
+        solutions=tuple(solutions),
+        reason=reason,
+        seconds=seconds,
+    )
 
 
 @dataclass(slots=True, kw_only=True)
-class _Running:
+class _Call:
+    """One solver call in flight: where it runs, what it has said so far, and the parent's clock.
+
+    A call runs either in a process of its own (``process``) or as a child of a worker slot's zygote
+    (``slot``, with its ``token``).
+    """
+
     index: int
     task: SolveTask
-    process: BaseProcess
-    connection: Connection
     launched: float
+    attempt: int = 1
+    process: subprocess.Popen[bytes] | None = None
+    marker: str = ""
+    slot: _Slot | None = None
+    token: str = ""
     started: float | None = None
-    result: SolveResult | None = None
-    closed: bool = False
+    buffer: bytearray = field(default_factory=bytearray)
+    answer: object = None
+    ended: bool = False
+    exit: int | None = None
+    overflow: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class _Slot:
+    """A worker slot: one zygote in a bubblewrap sandbox of its own (:mod:`tournament.zygote`)."""
+
+    process: subprocess.Popen[bytes]
+    launched: float
+    buffer: bytearray = field(default_factory=bytearray)
+    dead: bool = False
+    call: _Call | None = None
+    """The call it runs or is cleaning up after (until the zygote says it ``ended``)."""
+    stopping: float | None = None
+    """When the zygote was asked to stop its call."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while a request is written to the zygote, so that requests never interleave."""
 
 
 class LocalExecutor:
-    """Runs each task in its own child process (see the module docs), at most ``workers`` at a time.
+    """Runs each task in a fresh, confined process (:mod:`tournament.sandbox`), ``workers`` at a time.
 
-    A task's clock starts when its worker is up; ``time_limit_s + grace_s`` later the worker is terminated
-    (SIGTERM), then killed (SIGKILL) half a second after, and the task is ``timed_out``. A worker that dies
-    without a result is ``crashed`` with its exit code or signal; one that does not start within
-    ``startup_timeout_s`` is ``crashed`` too. Results travel back through a pipe that is read before the worker
-    is joined, so a large result cannot deadlock. The memory limit is applied in the worker with
-    ``resource.setrlimit(RLIMIT_AS)``; a solver that exceeds it gets a ``MemoryError`` (``crashed``,
-    ``memory limit: ...``) or, if native code aborts, dies (``crashed``, ``killed by signal ...``).
+    With bubblewrap, each of the ``workers`` slots is one sandbox whose zygote (:mod:`tournament.zygote`)
+    forks a child per call and cleans the sandbox between calls; without it (or for a remote engine, which
+    needs the network) every call gets a fresh interpreter of its own. Either way plugin code runs only
+    there, and what comes back is read as data (:func:`result_from_message`).
+
+    A task's clock starts when its child is forked, or when a fresh worker says ``ready``, before any
+    solver code runs; ``time_limit_s + grace_s`` later the call is killed and ``timed_out``. A call that
+    dies without an answer is ``crashed`` with its exit code or signal; one that answers more than
+    :data:`~tournament.sandbox.MAX_ANSWER_BYTES` is killed and ``crashed``. When a worker or a zygote fails
+    before the solver's code could run, the task is started once more: a failure of the machine is never
+    counted against a solver.
 
     Args:
-        workers: How many worker processes run at once.
-        grace_s: Seconds past a task's time limit before its worker is stopped (:data:`DEFAULT_GRACE_S`).
-        startup_timeout_s: Seconds a worker may take to start (:data:`DEFAULT_STARTUP_TIMEOUT_S`).
+        workers: How many calls run at once.
+        grace_s: Seconds past a task's time limit before its call is stopped (:data:`DEFAULT_GRACE_S`).
+        startup_timeout_s: Seconds a worker may take to be ready (:data:`DEFAULT_STARTUP_TIMEOUT_S`).
+        sandbox: A :class:`~tournament.sandbox.Sandbox`, a kind (``"bubblewrap"``, ``"process"``) or ``None``
+            for the best one this machine has (:func:`~tournament.sandbox.find_sandbox`).
+        hide: Files solvers must not see, such as the results store (masked inside a bubblewrap sandbox).
 
     Raises:
-        InvalidInput: Fewer than one worker, or a negative grace or non-positive startup timeout.
+        InvalidInput: Fewer than one worker, a negative grace, a non-positive startup timeout, or a sandbox
+            this machine does not have.
     """
 
     def __init__(
@@ -391,6 +434,8 @@ class LocalExecutor:
         *,
         grace_s: float = DEFAULT_GRACE_S,
         startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
+        sandbox: Sandbox | str | None = None,
+        hide: Sequence[str] = (),
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidInput("workers", f"must be a positive integer, got {workers!r}")
@@ -401,6 +446,8 @@ class LocalExecutor:
         self.workers = workers
         self.grace_s = grace_s
         self.startup_timeout_s = startup_timeout_s
+        self.sandbox = sandbox if isinstance(sandbox, Sandbox) else find_sandbox(sandbox)
+        self.hide = tuple(hide)
 
     def __repr__(self) -> str:
         return f"LocalExecutor(workers={self.workers})"
@@ -409,106 +456,362 @@ class LocalExecutor:
         self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
     ) -> list[SolveResult]:
         """Run every task (and the follow-ups); one result per task, in task order (see :class:`Executor`)."""
-        context = _context()
-        path, environment = list(sys.path), dict(os.environ)
+        path = list(sys.path)
         results: list[SolveResult | None] = [None] * len(tasks)
         waiting = deque(enumerate(tasks))
-        running: list[_Running] = []
+        running: list[_Call] = []
+        slots: list[_Slot] = []
+        attempts: dict[int, int] = {}
         try:
             while waiting or running:
                 while waiting and len(running) < self.workers:
-                    index, task = waiting.popleft()
-                    reader, writer = context.Pipe(duplex=False)
-                    process = context.Process(
-                        target=_worker,
-                        args=(task, writer, path, environment),
-                        name=f"arena-{task.key}-{task.solver}",
-                    )
-                    process.start()
-                    writer.close()  # the child holds the only writer, so its death reads as EOF
-                    running.append(
-                        _Running(index=index, task=task, process=process, connection=reader, launched=time.monotonic())
-                    )
-                now = time.monotonic()
-                timeout = max(0.0, min(self._deadline(item) for item in running) - now)
-                watched: list[Any] = [item.process.sentinel for item in running]
-                watched += [item.connection for item in running if not item.closed]
-                wait(watched, timeout)
-                for item in list(running):
-                    result = self._check(item)
+                    index, task = waiting[0]
+                    call = self._launch(index, task, path, slots, attempts.get(index, 1))
+                    if call is None:
+                        break  # every slot is still cleaning up after a call
+                    waiting.popleft()
+                    running.append(call)
+                self._wait(running, slots)
+                for slot in slots:
+                    self._pump(slot)
+                for call in list(running):
+                    result = self._check(call)
                     if result is None:
                         continue
-                    running.remove(item)
-                    results[item.index] = result
+                    running.remove(call)
+                    if result == "retry":
+                        waiting.appendleft((call.index, call.task))
+                        attempts[call.index] = call.attempt + 1
+                        continue
+                    results[call.index] = result
                     if progress is not None:
                         progress(result)
                     if follow is not None:
                         _queue(follow(result), waiting, results)
+                slots[:] = [slot for slot in slots if not self._expired(slot)]
         finally:
-            for item in running:
-                self._stop(item)
+            for call in running:
+                self._end(call)
+            for slot in slots:
+                _kill_slot(slot)
         return [result for result in results if result is not None]
 
-    def _deadline(self, item: _Running) -> float:
-        if item.started is None:
-            return item.launched + self.startup_timeout_s
-        return item.started + item.task.time_limit_s + self.grace_s
+    # ---------------------------------------------------------------------------------- starting calls
+    def _forks(self, task: SolveTask) -> bool:
+        """Whether the task runs in a zygote's slot (bubblewrap, and not a remote engine needing the network)."""
+        return self.sandbox.kind == "bubblewrap" and not task.solver.lower().startswith(("http://", "https://"))
 
-    def _check(self, item: _Running) -> SolveResult | None:
-        """The task's result if it is over (answered, died or overran), else ``None``; finished workers are reaped."""
-        dead = not item.process.is_alive()  # before draining: a child that sent and then died is read in full
-        while not item.closed and item.result is None and item.connection.poll():
-            try:
-                kind, payload = item.connection.recv()
-            except (EOFError, OSError):
-                item.closed = True
-                break
-            if kind == "started":
-                item.started = time.monotonic()
-            elif kind == "done":
-                item.result = payload
+    def _launch(self, index: int, task: SolveTask, path: list[str], slots: list[_Slot], attempt: int) -> _Call | None:
         now = time.monotonic()
-        if item.result is not None:
-            item.process.join(self.grace_s)  # a solver's stray non-daemon thread must not hold the slot
-            self._stop(item)
-            return item.result
-        task = item.task
-        if dead:
-            self._stop(item)
-            return self._failed(item, "crashed", _exit_reason(item.process.exitcode), now)
-        if now >= self._deadline(item):
-            self._stop(item)
-            if item.started is None:
-                return self._failed(item, "crashed", f"worker did not start within {self.startup_timeout_s} s", now)
-            return self._failed(item, "timed_out", f"exceeded {task.time_limit_s} s", now)
+        if not self._forks(task):
+            marker = uuid.uuid4().hex
+            process = self.sandbox.start(
+                environment={**worker_environment(), _MARKER: marker},
+                hide=self.hide,
+                network=task.solver.lower().startswith(("http://", "https://")),
+            )
+            assert process.stdout is not None
+            assert process.stdin is not None
+            os.set_blocking(process.stdout.fileno(), False)
+            sealed = json.dumps(task_message(task, path), separators=(",", ":")).encode()
+            threading.Thread(target=_feed, args=(process.stdin, sealed, True, None), daemon=True).start()
+            return _Call(index=index, task=task, process=process, marker=marker, launched=now, attempt=attempt)
+        slot = next((slot for slot in slots if slot.call is None and not slot.dead), None)
+        if slot is None:
+            if len(slots) >= self.workers:
+                return None
+            process = self.sandbox.start(environment=worker_environment(), hide=self.hide, module="tournament.zygote")
+            assert process.stdout is not None
+            os.set_blocking(process.stdout.fileno(), False)
+            slot = _Slot(process=process, launched=now)
+            slots.append(slot)
+        token = uuid.uuid4().hex
+        call = _Call(index=index, task=task, launched=now, attempt=attempt, slot=slot, token=token)
+        slot.call = call
+        line = json.dumps({"call": token, **task_message(task, path)}, separators=(",", ":")).encode() + b"\n"
+        assert slot.process.stdin is not None
+        threading.Thread(target=_feed, args=(slot.process.stdin, line, False, slot.lock), daemon=True).start()
+        return call
+
+    # ---------------------------------------------------------------------------------- watching calls
+    def _wait(self, running: list[_Call], slots: list[_Slot]) -> None:
+        """Sleep until some output arrives or the nearest deadline passes."""
+        now = time.monotonic()
+        deadlines = [self._deadline(call) for call in running]
+        deadlines += [slot.stopping + _STOP_WAIT_S for slot in slots if slot.stopping is not None]
+        timeout = max(0.0, min(deadlines, default=now + 0.05) - now)
+        streams = [call.process.stdout for call in running if call.process is not None and not call.ended]
+        streams += [slot.process.stdout for slot in slots if not slot.dead]
+        readable = [stream for stream in streams if stream is not None]
+        if readable:
+            select.select(readable, [], [], min(timeout, 1.0))
+        else:
+            time.sleep(min(timeout, 0.05))
+
+    def _deadline(self, call: _Call) -> float:
+        if call.ended or call.answer is not None or call.overflow:
+            return call.launched  # decided: checked at once
+        if call.started is None:
+            return call.launched + self.startup_timeout_s
+        return call.started + call.task.time_limit_s + self.grace_s
+
+    def _pump(self, slot: _Slot) -> None:
+        """Read what a zygote said and hand each message to the call it belongs to."""
+        if slot.dead:
+            return
+        stream = slot.process.stdout
+        assert stream is not None
+        while True:
+            try:
+                chunk = os.read(stream.fileno(), 1 << 16)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                slot.dead = True
+                break
+            slot.buffer += chunk
+        *lines, rest = bytes(slot.buffer).split(b"\n")
+        slot.buffer = bytearray(rest)
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue  # the zygote is our own code; a broken line is not a call's answer
+            call = slot.call
+            if not isinstance(message, dict) or call is None or message.get("call") != call.token:
+                continue
+            kind = message.get("kind")
+            if kind == "started" and call.started is None:
+                call.started = time.monotonic()
+            elif kind == "answer" and call.answer is None:
+                call.answer = _parse_answer(message.get("line"))
+            elif kind == "overflow":
+                call.overflow = True
+            elif kind == "ended":
+                call.ended = True
+                call.exit = message.get("exit") if isinstance(message.get("exit"), int) else None
+                slot.call, slot.stopping = None, None
+        if slot.dead and slot.call is not None:
+            slot.call.ended = True
+
+    def _read(self, call: _Call) -> None:
+        """A call of its own process: the first ``ready`` starts the clock, the first result is kept."""
+        assert call.process is not None
+        stream = call.process.stdout
+        assert stream is not None
+        while not call.ended:
+            try:
+                chunk = os.read(stream.fileno(), 1 << 16)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                call.ended = True
+                break
+            call.buffer += chunk
+            if len(call.buffer) > MAX_ANSWER_BYTES:
+                call.overflow = True
+                return
+        while call.answer is None and b"\n" in call.buffer:
+            line, _, rest = bytes(call.buffer).partition(b"\n")
+            call.buffer = bytearray(rest)
+            message = _parse_answer(line.decode("utf-8", "replace"))
+            if isinstance(message, dict) and message.get("kind") == "ready":
+                if call.started is None:
+                    call.started = time.monotonic()
+                continue
+            call.answer = message
+
+    def _check(self, call: _Call) -> SolveResult | Literal["retry"] | None:
+        """The call's result if it is over (answered, died, overran or over-answered), else ``None``."""
+        if call.process is not None:
+            self._read(call)
+            if not call.ended and call.process.poll() is not None:
+                self._read(call)
+                call.ended = True
+            if call.ended and call.exit is None:
+                call.exit = call.process.poll()
+        now = time.monotonic()
+        task = call.task
+        seconds = now - (call.started if call.started is not None else call.launched)
+        if call.overflow:
+            self._end(call)
+            return self._failed(call, "crashed", f"answered more than {MAX_ANSWER_BYTES // 2**20} MiB", seconds)
+        if call.answer is not None and call.started is not None:
+            self._end(call)
+            return result_from_message(task, call.answer, seconds)
+        if call.answer is not None:  # an answer before the worker said it was ready: not from our worker
+            self._end(call)
+            return self._failed(call, "crashed", "the worker answered before it was ready", seconds)
+        if call.ended:
+            self._end(call)
+            slot_died = call.slot is not None and call.slot.dead
+            if call.started is None and call.attempt < 2:
+                return "retry"  # no solver code ran yet: a failure of the machine, not of the solver
+            if slot_died:
+                return self._failed(call, "crashed", "its sandbox was killed while it ran", seconds)
+            return self._failed(call, "crashed", _exit_reason(self._signal_code(call.exit)), seconds)
+        if now >= self._deadline(call):
+            self._end(call)
+            if call.started is None:
+                return self._failed(call, "crashed", f"worker was not ready within {self.startup_timeout_s} s", seconds)
+            return self._failed(call, "timed_out", f"exceeded {task.time_limit_s} s", seconds)
         return None
 
-    @staticmethod
-    def _failed(item: _Running, status: SolveStatus, reason: str, now: float) -> SolveResult:
-        seconds = now - (item.started if item.started is not None else item.launched)
-        return SolveResult(key=item.task.key, solver=item.task.solver, status=status, reason=reason, seconds=seconds)
+    def _signal_code(self, code: int | None) -> int | None:
+        if self.sandbox.kind == "bubblewrap" and code is not None and 128 < code < 128 + 65:
+            return 128 - code  # bwrap reports a child killed by signal N as exit status 128 + N
+        return code
 
     @staticmethod
-    def _stop(item: _Running) -> None:
-        """Terminate, then kill, the worker if it still runs; reap it and close the pipe."""
-        process = item.process
-        if process.is_alive():
-            process.terminate()
-            process.join(_KILL_WAIT_S)
-        if process.is_alive():
-            process.kill()
-        process.join()
-        item.connection.close()
-        item.closed = True
+    def _failed(call: _Call, status: SolveStatus, reason: str, seconds: float) -> SolveResult:
+        return SolveResult(key=call.task.key, solver=call.task.solver, status=status, reason=reason, seconds=seconds)
+
+    @staticmethod
+    def _end(call: _Call) -> None:
+        """Stop the call: kill its own process group, or ask its zygote to kill it (and clean up)."""
+        if call.slot is not None:
+            slot = call.slot
+            if slot.call is call and slot.stopping is None and not slot.dead:
+                slot.stopping = time.monotonic()
+                assert slot.process.stdin is not None
+                stop = json.dumps({"stop": call.token}).encode() + b"\n"
+                threading.Thread(target=_feed, args=(slot.process.stdin, stop, False, slot.lock), daemon=True).start()
+            call.ended = True
+            return
+        process = call.process
+        assert process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        _kill_marked(call.marker)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a process that survives SIGKILL is left
+            process.wait(_KILL_WAIT_S * 4)
+        for stream in (process.stdout, process.stdin):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        call.ended = True
+
+    @staticmethod
+    def _expired(slot: _Slot) -> bool:
+        """Whether a slot is gone: dead, or its zygote did not clean up in time (then it is killed)."""
+        if slot.dead or (slot.stopping is not None and time.monotonic() - slot.stopping > _STOP_WAIT_S):
+            _kill_slot(slot)  # reaped and its pipes closed, also when it died on its own
+        return slot.dead
 
 
-def _context() -> ForkServerContext | SpawnContext:
-    """The workers' multiprocessing context; a ``forkserver`` preloads :data:`PRELOAD` before it starts."""
-    if START_METHOD == "forkserver":
-        server = multiprocessing.get_context("forkserver")
-        server.set_forkserver_preload(list(PRELOAD))  # only takes effect before the server starts
-        return server
-    return multiprocessing.get_context("spawn")
+def describe_solvers(*, sandbox: Sandbox | str | None = None, timeout_s: float = 60.0) -> tuple[SolverEntry, ...]:
+    """Every registered solver as :func:`solvers.discover` (``load=True``) sees it, found in a worker.
+
+    Loading a plugin runs its code, so it happens in a confined worker (:mod:`tournament.sandbox`), never in
+    the caller; what comes back is read as data.
+
+    Raises:
+        InvalidInput: The worker did not answer in time or answered something that is not a listing.
+    """
+    chosen = sandbox if isinstance(sandbox, Sandbox) else find_sandbox(sandbox)
+    process = chosen.start(environment=worker_environment())
+    try:
+        request = json.dumps({"describe": True, "path": list(sys.path)}).encode()
+        output, _ = process.communicate(request, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise InvalidInput(
+            "solvers", f"listing the solvers took over {timeout_s:g} s; a plugin hangs on import"
+        ) from None
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    messages = [_parse_answer(line.decode("utf-8", "replace")) for line in output[:MAX_ANSWER_BYTES].splitlines()]
+    listing = next((m for m in messages if isinstance(m, dict) and m.get("kind") == "result"), None)
+    entries = listing.get("entries") if isinstance(listing, dict) else None
+    if not isinstance(entries, list):
+        raise InvalidInput("solvers", "the worker that loads the plugins gave no listing (a plugin crashed it)")
+    fields = set(SolverEntry.__dataclass_fields__)
+    described = []
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != fields or entry.get("status") not in _ENTRY_STATUSES:
+            raise InvalidInput("solvers", "the worker that loads the plugins answered a malformed entry")
+        described.append(SolverEntry(**{name: entry[name] for name in fields}))
+    return tuple(described)
+
+
+_ENTRY_STATUSES: Final = frozenset(("ok", "broken", "disabled", "not loaded"))
+
+_STOP_WAIT_S: Final = 2.0
+"""Seconds a zygote may take to kill a call and clean its sandbox before the sandbox itself is killed."""
+
+
+def _kill_slot(slot: _Slot) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(slot.process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        slot.process.wait(_KILL_WAIT_S * 4)
+    for stream in (slot.process.stdout, slot.process.stdin):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    slot.dead = True
+    if slot.call is not None:
+        slot.call.ended = True
+        slot.call = None
+
+
+def _parse_answer(line: object) -> object:
+    """One line a solver's process wrote, as data; anything that is not JSON becomes a marker of garbage."""
+    if not isinstance(line, str):
+        return {"kind": "garbage"}
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return {"kind": "garbage"}
+
+
+_MARKER: Final = "ARENA_CALL"
+"""The environment variable that marks every process of one solver call (to find its escaped children)."""
+
+
+def _feed(stream: Any, request: bytes, close: bool, lock: threading.Lock | None) -> None:
+    """Write a request to a worker's stdin (in a thread: a large instance fills the pipe), then maybe close it."""
+    with lock if lock is not None else contextlib.nullcontext():
+        try:
+            stream.write(request)
+            stream.flush()
+            if close:
+                stream.close()
+        except (OSError, ValueError):  # the worker died before reading it all; its exit is its outcome
+            return
+
+
+def _kill_marked(marker: str, passes: int = 3) -> None:
+    """Kill every process whose environment carries ``marker`` (children that left the process group).
+
+    A process in the middle of ``execve`` can show an empty environment for a moment, so the scan is made a
+    few times, a little apart.
+    """
+    for number in range(passes):
+        if number:
+            time.sleep(0.02)
+        _kill_marked_once(marker)
+
+
+def _kill_marked_once(marker: str) -> None:
+    needle = f"{_MARKER}={marker}".encode()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:  # pragma: no cover - no /proc (not Linux)
+        return
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as environ:
+                if needle not in environ.read().split(b"\0"):
+                    continue
+            os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
 
 
 def _queue(

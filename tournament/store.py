@@ -66,6 +66,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
 )
 from sqlalchemy.engine import URL, Connection, make_url
@@ -74,7 +75,7 @@ from sqlalchemy.pool import StaticPool
 
 from liquidity.errors import InvalidInput
 
-__all__ = ["DEFAULT_URL", "OUTCOME_STATUSES", "AuctionRow", "OutcomeRow", "ResultStore"]
+__all__ = ["is_in_memory", "DEFAULT_URL", "OUTCOME_STATUSES", "AuctionRow", "OutcomeRow", "ResultStore"]
 
 DEFAULT_URL: Final = "sqlite:///arena-runs.db"
 """Where results go when no URL is given: an SQLite file in the working directory."""
@@ -202,9 +203,12 @@ class ResultStore:
             is not installed, points into a directory that does not exist, or the database cannot be opened.
     """
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
         parsed = _resolve_url(url)
         self._url = parsed
+        if not create:
+            self._engine = _open_existing(parsed)
+            return
         self._engine = _create_engine(parsed)
         try:
             _metadata.create_all(self._engine)
@@ -227,6 +231,15 @@ class ResultStore:
 
     def __repr__(self) -> str:
         return f"ResultStore({self.url!r})"
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The store's files on this machine (an SQLite file and its journals), which solvers must not see."""
+        url = self._url
+        if url.get_backend_name() != "sqlite" or _is_memory(url) or str(url.database).startswith("file:"):
+            return ()
+        path = str(Path(str(url.database)).expanduser().resolve())
+        return tuple(path + suffix for suffix in ("", "-wal", "-shm", "-journal"))
 
     def close(self) -> None:
         """Release the database connections. Nothing is lost: every write has already been committed."""
@@ -512,6 +525,19 @@ def _cause(exc: BaseException) -> str:
     return str(orig if orig is not None else exc).splitlines()[0]
 
 
+def is_in_memory(url: str) -> bool:
+    """Whether a store URL names an in-memory database (kept only while it is open).
+
+    Examples:
+        >>> is_in_memory("sqlite:///"), is_in_memory("sqlite://"), is_in_memory("runs.db")
+        (True, True, False)
+    """
+    try:
+        return _is_memory(_resolve_url(url))
+    except InvalidInput:
+        return False
+
+
 def _is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
@@ -543,7 +569,37 @@ def _resolve_url(url: str) -> URL:
     return parsed
 
 
-def _create_engine(url: URL) -> Engine:
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+
+
+def _open_existing(url: URL) -> Engine:
+    """An engine on a store that must exist already; nothing is created or changed (read-only for SQLite)."""
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        if _is_memory(url):
+            raise InvalidInput("store", f"{shown} is an empty in-memory database; give the file of a results store")
+        path = Path(str(url.database).removeprefix("file:")).expanduser()
+        if not path.is_file():
+            raise InvalidInput("store", f"no results store at {path}; give the --store of `arena tournament run`")
+        with path.open("rb") as file:
+            if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+                raise InvalidInput(
+                    "store", f"{path} is not an SQLite database, so not a results store; it was left as is"
+                )
+        url = URL.create("sqlite", database=f"file:{path.resolve()}?mode=ro", query={"uri": "true"})
+    engine = _create_engine(url, read_only=True)
+    try:
+        names = set(inspect(engine).get_table_names())
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise InvalidInput("store", f"cannot read the database {shown}: {_cause(exc)}") from exc
+    if not {table.name for table in _metadata.sorted_tables} <= names:
+        engine.dispose()
+        raise InvalidInput("store", f"{shown} is a database but not an Intent Arena results store; it was left as is")
+    return engine
+
+
+def _create_engine(url: URL, *, read_only: bool = False) -> Engine:
     """An engine for ``url``: a single shared connection for in-memory SQLite, WAL mode for SQLite files."""
     shown = url.render_as_string(hide_password=True)
     try:
@@ -562,7 +618,7 @@ def _create_engine(url: URL) -> Engine:
     except ArgumentError as exc:
         raise InvalidInput("store", f"cannot use database URL {shown!r} ({exc}); {_URL_HELP}") from exc
     if url.get_backend_name() == "sqlite":
-        wal = not _is_memory(url)
+        wal = not _is_memory(url) and not read_only
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -54,14 +54,14 @@ from auction.errors import InvalidInstance, InvalidSolution
 from auction.instance import AuctionInstance
 from auction.io import instance_to_json
 from auction.mechanisms import get_mechanism
-from auction.run import run_auction
+from auction.run import MAX_SOLUTIONS_PER_SOLVER, run_auction
 from auction.scoring import NATIVE_UNIT, get_scoring_rule
 from auction.solution import Submission
 from auction.solution_io import submission_from_json
 from liquidity.assets import AssetId
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
-from solvers import load_solver
+from solvers.registry import find_solver
 from solvers.remote import RemoteSolver, is_remote
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
@@ -286,7 +286,7 @@ class Tournament:
             instances=files,
         )
         for name in self.config.solvers:
-            load_solver(name)
+            find_solver(name)  # known and enabled; its code runs only in the workers
         self.id = tournament_id if tournament_id is not None else self.config.id
 
     def __repr__(self) -> str:
@@ -318,11 +318,14 @@ class Tournament:
             InvalidInput: The store is unreachable, holds this id with another configuration, or holds
                 results the replay does not reproduce; or the executor is unknown or unavailable.
         """
-        runner = get_executor(executor, workers=workers) if isinstance(executor, str) else executor
         if isinstance(store, ResultStore):
             database = store
         else:
             database = ResultStore.memory() if store is None else ResultStore(os.fspath(store))
+        if executor == "local":  # the store is masked in the solvers' sandboxes
+            runner: Executor = get_executor(executor, workers=workers, hide=database.files)
+        else:
+            runner = get_executor(executor, workers=workers) if isinstance(executor, str) else executor
         try:
             database.start(self.id, self.config.to_json())
             _Play(self, database, runner, progress).run()
@@ -405,6 +408,7 @@ class _Play:
                     instance=sealed,
                     time_limit_s=config.time_limit_s,
                     memory_limit_mb=config.memory_limit_mb,
+                    max_solutions=MAX_SOLUTIONS_PER_SOLVER,
                 )
                 for name in missing
             ]

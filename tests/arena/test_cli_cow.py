@@ -57,3 +57,40 @@ def test_a_config_for_a_solver_without_one_is_one_line(tmp_path: Path) -> None:
     assert done.exit_code == 1
     assert "config.surprise: is not an option" in done.output
     assert "Traceback" not in done.output
+
+
+def test_text_from_input_is_printed_as_text(tmp_path: Path) -> None:
+    data = dict(VECTORS["direct_swap/test"]["auction"])
+    data["id"] = "[/]\x1b[31mred[bold]"
+    auction = tmp_path / "auction.json"
+    auction.write_text(json.dumps(data))
+    for command in (["info", str(auction)], ["auction", str(auction), str(auction)]):
+        done = runner.invoke(app, command)
+        assert "MarkupError" not in done.output
+        assert "Traceback" not in done.output
+        assert "\x1b[31m" not in done.output  # the escape sequence is shown, not sent to the terminal
+    done = runner.invoke(app, ["info", str(auction)])
+    assert done.exit_code == 0
+    assert "[/]" in done.stdout
+    assert "\\x1b[31mred[bold]" in done.stdout
+
+
+def test_auction_exits_non_zero_when_a_solutions_file_is_refused(tmp_path: Path) -> None:
+    auction = tmp_path / "auction.json"
+    auction.write_text(json.dumps(VECTORS["direct_swap/test"]["auction"]))
+    answer = tmp_path / "engine.json"
+    answer.write_text(json.dumps(VECTORS["direct_swap/test"]["answer"]))
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"solutions": [{"id": 0, "trades": "many"}]}')
+    for extra in (tmp_path / "missing.json", broken):
+        done = runner.invoke(app, ["auction", str(auction), str(answer), str(extra)])
+        assert done.exit_code == 1, done.output
+        assert "refused" in done.output
+        done = runner.invoke(app, ["auction", str(auction), str(answer), str(extra), "--json"])
+        assert done.exit_code == 1
+        assert json.loads(done.stdout)["refused"]
+    assert runner.invoke(app, ["auction", str(auction), str(answer)]).exit_code == 0
+    for bad in ("0", "-1"):
+        done = runner.invoke(app, ["auction", str(auction), str(answer), "--max-solutions", bad])
+        assert done.exit_code == 1
+        assert "--max-solutions must be at least 1" in done.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -100,6 +101,22 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
         found.append((EntryPoint(name=name, value=value, group=registry.ENTRY_POINT_GROUP), "other-plugins", "1.0"))
 
     return add
+
+
+@pytest.fixture(autouse=True)
+def listing_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`arena solvers list` loads plugins in a confined worker; these tests fake the registry in this process.
+
+    The worker itself is tested in tests/tournament/test_sandbox.py; here only the table and JSON matter.
+    """
+    import tournament.runner
+
+    def discover_here(**_: object) -> tuple[registry.SolverEntry, ...]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return registry.discover(load=True)
+
+    monkeypatch.setattr(tournament.runner, "describe_solvers", discover_here)
 
 
 @pytest.fixture

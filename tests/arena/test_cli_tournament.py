@@ -130,7 +130,30 @@ def test_a_database_that_is_not_a_results_store_is_refused(tmp_path: Path) -> No
         result = runner.invoke(app, arguments)
         assert result.exit_code == 1, result.output
         assert isinstance(result.exception, SystemExit), result.exception
-        assert f"the database sqlite:///{foreign} failed" in result.stderr
+        assert (
+            f"the database sqlite:///{foreign} failed" in result.stderr
+            or "not an Intent Arena results store; it was left as is" in result.stderr
+        )
+
+
+def test_reading_results_never_creates_or_changes_a_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    for command in (["results", "show", str(notes)], ["report", str(notes), "-o", str(tmp_path / "r.html")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1
+        assert "not an SQLite database" in result.stderr
+    assert notes.read_text() == "my notes\n"
+    missing = tmp_path / "missing.db"
+    assert runner.invoke(app, ["results", "show", str(missing)]).exit_code == 1
+    assert not missing.exists()
+
+
+def test_an_in_memory_store_is_not_claimed_to_keep_results() -> None:
+    result = runner.invoke(app, ["tournament", "run", "--auctions", "1", "--store", "sqlite:///"])
+    assert result.exit_code == 1
+    assert "in-memory database" in result.stderr
+    assert "Stored in" not in result.output
 
 
 def test_report_without_matplotlib_says_how_to_install_it(
