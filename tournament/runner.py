@@ -81,6 +81,8 @@ __all__ = [
     "SolveStatus",
     "SolveTask",
     "describe_solvers",
+    "MIN_MEMORY_LIMIT_MB",
+    "check_memory_limit",
     "get_executor",
     "result_from_message",
     "result_message",
@@ -109,6 +111,36 @@ DEFAULT_STARTUP_TIMEOUT_S: Final = 60.0
 
 _KILL_WAIT_S: Final = 0.5
 """Seconds between asking a worker to terminate (SIGTERM) and killing it (SIGKILL)."""
+
+
+MIN_MEMORY_LIMIT_MB: Final = 256
+"""The smallest memory limit a solver call may have: the interpreter and the framework alone map about 150 MB,
+so a smaller address-space limit could not be told apart from no limit at all (or from a broken worker)."""
+
+
+def check_memory_limit(megabytes: object) -> None:
+    """Refuse a memory limit that is not an integer of at least :data:`MIN_MEMORY_LIMIT_MB` (``None``: none).
+
+    Raises:
+        InvalidInput: ``field`` ``"memory_limit_mb"``.
+
+    Examples:
+        >>> check_memory_limit(2048), check_memory_limit(None)
+        (None, None)
+        >>> check_memory_limit(1)
+        Traceback (most recent call last):
+        ...
+        liquidity.errors.InvalidInput: memory_limit_mb: must be at least 256 MB (a solver process needs ...), got 1
+    """
+    if megabytes is None:
+        return
+    if isinstance(megabytes, bool) or not isinstance(megabytes, int):
+        raise InvalidInput("memory_limit_mb", f"must be an integer number of MB or None, got {megabytes!r}")
+    if megabytes < MIN_MEMORY_LIMIT_MB:
+        raise InvalidInput(
+            "memory_limit_mb",
+            f"must be at least {MIN_MEMORY_LIMIT_MB} MB (a solver process needs that much to start), got {megabytes}",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,12 +177,7 @@ class SolveTask:
             raise InvalidInput(
                 "time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {self.time_limit_s!r}"
             )
-        if self.memory_limit_mb is not None and (
-            isinstance(self.memory_limit_mb, bool)
-            or not isinstance(self.memory_limit_mb, int)
-            or self.memory_limit_mb <= 0
-        ):
-            raise InvalidInput("memory_limit_mb", f"must be a positive integer or None, got {self.memory_limit_mb!r}")
+        check_memory_limit(self.memory_limit_mb)
         if self.max_solutions is not None and (
             isinstance(self.max_solutions, bool) or not isinstance(self.max_solutions, int) or self.max_solutions < 1
         ):

@@ -44,7 +44,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -147,6 +149,17 @@ _auctions = Table(
     Column("result", Text, nullable=False),
     PrimaryKeyConstraint("tournament_id", "auction_index"),
 )
+
+_locks = Table(
+    "tournament_locks",
+    _metadata,
+    Column("tournament_id", String(_MAX_KEY), primary_key=True),
+    Column("holder", String(_MAX_KEY), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+"""Who is playing a tournament right now (``host:pid``); not required to read a store written before it."""
+
+_REQUIRED_TABLES: Final = frozenset({"tournaments", "solver_outcomes", "auctions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +294,41 @@ class ResultStore:
                 f"tournament {tournament_id!r} exists with a different config (keys {', '.join(differing)}); "
                 "a resumed tournament must have the same config: use the original one, or a new tournament id",
             )
+
+    @_database
+    def lock(self, tournament_id: str) -> None:
+        """Mark the tournament as being played by this process, so that a second run of it stops at once.
+
+        A lock whose holder is a process of this machine that no longer runs (a run that was killed) is
+        taken over.
+
+        Raises:
+            InvalidInput: (field ``"store"``) another live process plays this tournament in this store.
+        """
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        row = {"tournament_id": tournament_id, "holder": holder, "since": datetime.now(UTC)}
+        key = {"tournament_id": tournament_id}
+        stored = self._insert_once(_locks, row, key, ("holder", "since"))
+        if stored is None or stored["holder"] == holder:
+            return
+        host, _, pid = str(stored["holder"]).rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+            with self._engine.begin() as conn:
+                conn.execute(_locks.update().where(_locks.c.tournament_id == tournament_id).values(**row))
+            return
+        raise InvalidInput(
+            "store",
+            f"tournament {tournament_id!r} in {self.url} is being played by process {stored['holder']} "
+            f"(since {stored['since']:%Y-%m-%d %H:%M:%S}); the store is in use: wait for that run to end, or "
+            "stop it and run again to resume",
+        )
+
+    @_database
+    def unlock(self, tournament_id: str) -> None:
+        """Release this process's lock on the tournament (see :meth:`lock`)."""
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        with self._engine.begin() as conn:
+            conn.execute(_locks.delete().where(_locks.c.tournament_id == tournament_id, _locks.c.holder == holder))
 
     @_database
     def record_outcome(
@@ -497,6 +545,16 @@ class ResultStore:
         )
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _fetch(conn: Connection, query: Any) -> dict[str, Any] | None:
     found = conn.execute(query).mappings().first()
     return None if found is None else dict(found)
@@ -593,7 +651,7 @@ def _open_existing(url: URL) -> Engine:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise InvalidInput("store", f"cannot read the database {shown}: {_cause(exc)}") from exc
-    if not {table.name for table in _metadata.sorted_tables} <= names:
+    if not names >= _REQUIRED_TABLES:
         engine.dispose()
         raise InvalidInput("store", f"{shown} is a database but not an Intent Arena results store; it was left as is")
     return engine

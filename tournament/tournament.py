@@ -65,7 +65,15 @@ from solvers.registry import find_solver
 from solvers.remote import RemoteSolver, is_remote
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
-from tournament.runner import MAX_TIME_LIMIT_S, Executor, SolveResult, SolveTask, get_executor, task_seeds
+from tournament.runner import (
+    MAX_TIME_LIMIT_S,
+    Executor,
+    SolveResult,
+    SolveTask,
+    check_memory_limit,
+    get_executor,
+    task_seeds,
+)
 from tournament.scenarios import EvolvingMarket, get_scenario
 from tournament.store import OutcomeRow as _OutcomeRow
 from tournament.store import ResultStore
@@ -145,9 +153,7 @@ class TournamentConfig:
         if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 < limit <= MAX_TIME_LIMIT_S:
             raise InvalidInput("time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {limit!r}")
         object.__setattr__(self, "time_limit_s", float(limit))  # 10 and 10.0 are the same tournament
-        memory = self.memory_limit_mb
-        if memory is not None and (isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0):
-            raise InvalidInput("memory_limit_mb", f"must be a positive integer or None, got {memory!r}")
+        check_memory_limit(self.memory_limit_mb)
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as the store keeps it."""
@@ -328,7 +334,11 @@ class Tournament:
             runner = get_executor(executor, workers=workers) if isinstance(executor, str) else executor
         try:
             database.start(self.id, self.config.to_json())
-            _Play(self, database, runner, progress).run()
+            database.lock(self.id)
+            try:
+                _Play(self, database, runner, progress).run()
+            finally:
+                database.unlock(self.id)
             return TournamentResults.from_store(database, self.id)
         finally:
             if not isinstance(store, ResultStore):

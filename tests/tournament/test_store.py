@@ -329,3 +329,37 @@ def test_unopenable_database_is_reported(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(InvalidInput, match="cannot open the database"):
         ResultStore(str(tmp_path / "dir.db"))
+
+
+def test_a_tournament_played_elsewhere_is_locked_and_a_dead_holder_is_taken_over(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine, text
+
+    from tournament.tournament import Tournament
+
+    path = tmp_path / "runs.db"
+    tournament = Tournament(["baseline"], auctions=1, seed=3)
+    with ResultStore(str(path)) as store:
+        store.start(tournament.id, tournament.config.to_json())
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO tournament_locks VALUES (:id, :holder, CURRENT_TIMESTAMP)"),
+                {"id": tournament.id, "holder": f"{socket.gethostname()}:{sleeper.pid}"},
+            )
+        with pytest.raises(InvalidInput, match="the store is in use"):
+            tournament.play(store=str(path))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Its holder is gone now: the next run takes the lock over, plays, and releases it.
+    results = tournament.play(store=str(path))
+    assert results.ranked_names == ("baseline",)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM tournament_locks")).scalar() == 0
+    engine.dispose()

@@ -301,8 +301,11 @@ def test_time_limits_are_numbers_of_seconds_and_memory_limits_integers() -> None
         with pytest.raises(InvalidInput) as caught:
             TournamentConfig(solvers=("baseline",), time_limit_s=bad)
         assert caught.value.field == "time_limit_s"
-    with pytest.raises(InvalidInput, match="positive integer"):
+    with pytest.raises(InvalidInput, match="an integer number of MB"):
         TournamentConfig(solvers=("baseline",), memory_limit_mb=1024.5)  # type: ignore[arg-type]
+    for tiny in (0, 1, 255):  # below what a worker needs to start: not a limit that could be enforced
+        with pytest.raises(InvalidInput, match="at least 256 MB"):
+            TournamentConfig(solvers=("baseline",), memory_limit_mb=tiny)
 
 
 def test_play_accepts_a_path_for_the_store(tmp_path: Path) -> None:
