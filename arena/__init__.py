@@ -133,6 +133,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'arena' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # The lazy names are part of the API: show them (and only the API) in dir(ar) and completion.
+    return sorted(__all__)
+
+
 try:
     __version__ = version("intent-arena")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed

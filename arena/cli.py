@@ -53,6 +53,22 @@ if HAVE_CLI:
     stdout = Console()
     stderr = Console(stderr=True)
 
+    def _print_version(value: bool) -> None:
+        if value:
+            from arena import __version__
+
+            stdout.print(f"intent-arena {__version__}", highlight=False)
+            raise typer.Exit()
+
+    @app.callback()
+    def _main(
+        version: Annotated[
+            bool,
+            typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+        ] = False,
+    ) -> None:
+        """Intent Arena: intent-based solver competitions on cross-chain markets."""
+
     _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
     def _safe(text: object) -> str:
@@ -206,7 +222,7 @@ if HAVE_CLI:
 
     solvers_app = typer.Typer(
         name="solvers",
-        help="List, check and run the installed solvers (built-ins and plugins of the arena.solvers group).",
+        help="List and check the installed solvers (built-ins and plugins of the arena.solvers group).",
         no_args_is_help=True,
     )
     app.add_typer(solvers_app, name="solvers")
@@ -232,6 +248,9 @@ if HAVE_CLI:
         except ArenaError as error:
             raise _fail(str(error)) from None
         return configured
+
+    _NOTES_SHOWN = 5
+    """Notes `arena solve` prints unless --verbose (a solver may leave one per intent)."""
 
     _CONFIG_HELP = "A configuration file for the solver (baseline: CoW's baseline TOML, e.g. example.baseline.toml)."
 
@@ -328,6 +347,8 @@ if HAVE_CLI:
         ] = None,
         seed: Annotated[int, typer.Option(help="Seed passed to the solver's reset.")] = 0,
         config: Annotated[Path | None, typer.Option("--config", help=_CONFIG_HELP)] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no notes of the solver.")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every note of the solver.")] = False,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write the submission here instead of stdout.")
         ] = None,
@@ -387,8 +408,14 @@ if HAVE_CLI:
             stderr.print(
                 f"[yellow]warning:[/] {_safe(solver_name)} took {seconds:.3f} s, over its limit of {limit:g} s"
             )
-        for note in chosen.notes:
-            stderr.print(f"[dim]note: {_safe(note)}[/]", highlight=False)
+        notes = list(chosen.notes)
+        if notes and not quiet:
+            shown = notes if verbose else notes[:_NOTES_SHOWN]
+            for note in shown:
+                stderr.print(f"[dim]note: {_safe(note)}[/]", highlight=False)
+            if len(shown) < len(notes):
+                stderr.print(f"[dim]... and {len(notes) - len(shown)} more notes (--verbose shows all)[/]")
+            stderr.print(f"{solver_name}: {len(proposed)} solution(s), {len(notes)} note(s)", highlight=False)
 
     @app.command()
     def serve(
@@ -483,7 +510,9 @@ if HAVE_CLI:
             str, typer.Option(help="Comma-separated solver names; an http(s) URL is a CoW-compatible solver engine.")
         ] = ",".join(BUILT_IN_SOLVERS),
         scenario: Annotated[str, typer.Option(help="A scenario id.")] = "three-chains-v1",
-        auctions: Annotated[int | None, typer.Option(help="How many auctions [default: 20].")] = None,
+        auctions: Annotated[
+            int | None, typer.Option(help="How many auctions (20 unless replaying instance files: one each).")
+        ] = None,
         instance: Annotated[
             list[Path] | None,
             typer.Option(

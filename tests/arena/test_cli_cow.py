@@ -94,3 +94,33 @@ def test_auction_exits_non_zero_when_a_solutions_file_is_refused(tmp_path: Path)
         done = runner.invoke(app, ["auction", str(auction), str(answer), "--max-solutions", bad])
         assert done.exit_code == 1
         assert "--max-solutions must be at least 1" in done.output
+
+
+def test_version_help_and_dir() -> None:
+    import arena as ar
+
+    done = runner.invoke(app, ["--version"])
+    assert done.exit_code == 0
+    assert done.stdout.strip() == f"intent-arena {ar.__version__}"
+    assert "run the installed" not in runner.invoke(app, ["solvers", "--help"]).stdout
+    assert "How many auctions (20" in runner.invoke(app, ["tournament", "run", "--help"]).stdout
+    names = dir(ar)
+    assert {"Tournament", "Market", "RemoteSolver", "generate_instance"} <= set(names)
+    assert "Any" not in names
+
+
+def test_solve_summarizes_its_notes(tmp_path: Path) -> None:
+    auction = tmp_path / "auction.json"
+    data = dict(VECTORS["direct_swap/test"]["auction"])
+    order = data["orders"][0]
+    data["orders"] = [{**order, "uid": "0x" + f"{n:02x}" * 56, "buyAmount": "10" + "0" * 30} for n in range(8)]
+    auction.write_text(json.dumps(data))
+    done = runner.invoke(app, ["solve", str(auction), "--solver", "baseline", "-o", str(tmp_path / "a.json")])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.count("note:") == 5
+    assert "3 more notes (--verbose shows all)" in done.stderr
+    assert "0 solution(s), 8 note(s)" in done.stderr
+    verbose = runner.invoke(app, ["solve", str(auction), "--solver", "baseline", "-v", "-o", str(tmp_path / "b.json")])
+    assert verbose.stderr.count("note:") == 8
+    quiet = runner.invoke(app, ["solve", str(auction), "--solver", "baseline", "-q", "-o", str(tmp_path / "c.json")])
+    assert "note:" not in quiet.stderr
