@@ -43,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -272,6 +272,7 @@ class Tournament:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
         self._replays = tuple(_read_replay(Path(path)) for path in instances)
+        _check_one_numeraire(self._replays)
         files = tuple((name, digest) for name, digest, _ in self._replays)
         if files and scenario not in ("three-chains-v1", REPLAY):
             raise InvalidInput("scenario", f"instance files are replayed instead of a scenario; drop {scenario!r}")
@@ -587,6 +588,30 @@ class _Play:
                     resumed=resumed,
                 )
             )
+
+
+_NATIVE_TOKEN: Final[Mapping[str, str]] = {
+    "eip155:56": "BNB",
+    "eip155:100": "xDAI",
+    "eip155:137": "POL",
+    "eip155:43114": "AVAX",
+}
+"""The native token of chains whose native token is not ether; scores are in wei of the chain's native token."""
+
+
+def _check_one_numeraire(replays: Sequence[tuple[str, str, AuctionInstance]]) -> None:
+    """Refuse replays whose scores are in different native tokens: xDAI-wei and ETH-wei do not add up."""
+    natives: dict[str, str] = {}
+    for name, _, instance in replays:
+        for chain in instance.chains:
+            natives.setdefault(_NATIVE_TOKEN.get(chain, "ETH"), name)
+    if len(natives) > 1:
+        listed = ", ".join(f"{token} ({name})" for token, name in sorted(natives.items()))
+        raise InvalidInput(
+            "instances",
+            f"the instance files score in different native tokens: {listed}; scores in different tokens cannot "
+            "be added, so replay the files of each native token in a tournament of their own",
+        )
 
 
 def _read_replay(path: Path) -> tuple[str, str, AuctionInstance]:

@@ -313,3 +313,32 @@ def test_play_accepts_a_path_for_the_store(tmp_path: Path) -> None:
     tournament.play(store=tmp_path / "runs.db")
     with ResultStore(str(tmp_path / "runs.db")) as store:
         assert store.completed_auctions(tournament.id) == frozenset({0})
+
+
+def test_replays_that_score_in_different_native_tokens_are_refused(tmp_path: Path) -> None:
+    vectors = json.loads((Path(__file__).parents[1] / "solvers" / "cow_engine_vectors.json").read_text())
+    data = vectors["cases"]["direct_swap/test"]["auction"]
+    mainnet = tmp_path / "mainnet.json"
+    mainnet.write_text(json.dumps(data))
+
+    def on_gnosis(address: str) -> str:
+        return f"eip155:100/erc20:{address.lower()}"
+
+    gnosis = {
+        **data,
+        "chains": {"eip155:100": {"gasPrice": "1"}},
+        "tokens": {on_gnosis(key): value for key, value in data["tokens"].items()},
+        "orders": [
+            {**order, "sellToken": on_gnosis(order["sellToken"]), "buyToken": on_gnosis(order["buyToken"])}
+            for order in data["orders"]
+        ],
+        "liquidity": [
+            {**item, "tokens": {on_gnosis(key): value for key, value in item["tokens"].items()}}
+            for item in data["liquidity"]
+        ],
+    }
+    xdai = tmp_path / "xdai.json"
+    xdai.write_text(json.dumps(gnosis))
+    with pytest.raises(InvalidInput, match=r"different native tokens: ETH \(mainnet.json\), xDAI \(xdai.json\)"):
+        Tournament(["baseline"], instances=[mainnet, xdai])
+    assert Tournament(["baseline"], instances=[mainnet, mainnet]).config.auctions == 2
