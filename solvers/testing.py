@@ -89,12 +89,15 @@ class Run:
         seed: The seed passed to ``reset``.
         seconds: Wall time of ``solve``.
         solutions: How many solutions it returned (0 when it failed).
+        answered: Whether it returned a list of solutions at all (``False`` when it raised or returned
+            something else).
     """
 
     instance: str
     seed: int
     seconds: float
     solutions: int
+    answered: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,9 +123,16 @@ class ConformanceReport:
 
     @property
     def checks(self) -> tuple[str, ...]:
-        """The checks that passed, in the order of :data:`CHECKS`."""
+        """The checks that passed, in the order of :data:`CHECKS`.
+
+        A check passes only when it ran: a solver that never answers passes none of the checks that need an
+        answer (determinism, validity, time limit).
+        """
         failed = {failure.check for failure in self.failures}
-        return tuple(check for check in CHECKS if check not in failed)
+        ran = {"interface"} | (
+            {"determinism", "validity", "time_limit"} if any(r.answered for r in self.runs) else set()
+        )
+        return tuple(check for check in CHECKS if check not in failed and check in ran)
 
     @property
     def max_seconds(self) -> float:
@@ -254,7 +264,15 @@ def _check_instance(
             failures.append(Failure(check=check, instance=where, seed=seed, reason=reason))
 
         solutions, seconds = _solve(subject, instance, seed, fail)
-        runs.append(Run(instance=where, seed=seed, seconds=seconds, solutions=len(solutions or ())))
+        runs.append(
+            Run(
+                instance=where,
+                seed=seed,
+                seconds=seconds,
+                solutions=len(solutions or ()),
+                answered=solutions is not None,
+            )
+        )
         if seconds > limit:
             fail("time_limit", f"solve took {seconds:.3f} s, over the limit of {limit:g} s")
         if solutions is None:

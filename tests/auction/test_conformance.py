@@ -186,7 +186,7 @@ def test_a_malformed_file_costs_only_its_solver(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 10})]}))
     result = runner.invoke(app, ["auction", str(instance_path), str(broken), str(good), "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the auction ran without the refused file, and says so
     payload = json.loads(result.stdout)
     assert winners(payload) == {("s1", "1")}
     assert [entry["solver"] for entry in payload["refused"]] == ["broken.json"]
@@ -208,7 +208,7 @@ def test_a_second_submission_under_one_name_is_refused(tmp_path: Path) -> None:
     first.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 10})]}))
     second.write_text(json.dumps({"solver": "s1", "solutions": [solution("1", {"AB": 20})]}))
     result = runner.invoke(app, ["auction", str(instance_path), str(first), str(second), "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the auction ran without the refused file, and says so
     payload = json.loads(result.stdout)
     assert winners(payload) == {("s1", "1")}
     assert payload["solutions"][0]["score"] == "10"
@@ -223,6 +223,6 @@ def test_unreadable_files_and_markup_in_names_do_not_stop_the_auction(tmp_path: 
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps({"solver": "[/bold]", "solutions": [solution("[/x]", {"AB": 10})]}))
     result = runner.invoke(app, ["auction", str(instance_path), str(deep), str(odd)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the auction ran without the refused file, and says so
     assert "[/bold]" in result.stdout
     assert "deep.json" in result.stderr

@@ -241,3 +241,18 @@ def test_the_error_lists_every_failure() -> None:
 
 def test_no_bid_passes_and_the_kit_does_not_need_the_builtins() -> None:
     assert check_solver(no_bid).passed
+
+
+def test_a_solver_that_always_raises_passes_no_check_that_needs_an_answer() -> None:
+    from solvers import ConformanceError, check_solver, solver
+
+    @solver(name="always_raises")
+    def always_raises(instance: object) -> list[object]:
+        raise RuntimeError("no")
+
+    with pytest.raises(ConformanceError) as caught:
+        check_solver(always_raises)
+    report = caught.value.report
+    assert not report.passed
+    assert report.checks == ()  # interface failed; determinism, validity and time_limit never ran
+    assert all(not run.answered for run in report.runs)
