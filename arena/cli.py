@@ -307,13 +307,17 @@ if HAVE_CLI:
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     ) -> None:
         """Run the conformance kit on a solver: interface, determinism, validity, time limit."""
-        from solvers.testing import ConformanceError, check_solver
+        from liquidity.errors import ArenaError
+        from solvers.registry import find_solver
+        from tournament.runner import check_in_worker
 
-        solver = _load_solver(name)
         try:
-            report = check_solver(solver, time_limit_s=time_limit)
-        except ConformanceError as error:
-            report = error.report
+            find_solver(name)
+            if time_limit is not None and not time_limit > 0:
+                raise _fail(f"--time-limit must be positive, got {time_limit}")
+            report = check_in_worker(name, time_limit_s=time_limit)  # the solver runs confined, with its limits
+        except ArenaError as error:
+            raise _fail(str(error)) from None
         if as_json:
             sys.stdout.write(json.dumps({"name": name, **report.to_json()}, indent=2) + "\n")
         else:

@@ -154,13 +154,52 @@ class ConformanceReport:
             "checks": list(self.checks),
             "timeLimitS": self.time_limit_s,
             "runs": [
-                {"instance": run.instance, "seed": run.seed, "seconds": run.seconds, "solutions": run.solutions}
+                {
+                    "instance": run.instance,
+                    "seed": run.seed,
+                    "seconds": run.seconds,
+                    "solutions": run.solutions,
+                    "answered": run.answered,
+                }
                 for run in self.runs
             ],
             "failures": [
                 {"check": f.check, "instance": f.instance, "seed": f.seed, "reason": f.reason} for f in self.failures
             ],
         }
+
+
+def report_from_json(data: Any) -> ConformanceReport:
+    """Read back :meth:`ConformanceReport.to_json` (from a worker that ran the kit); checked field by field.
+
+    Raises:
+        ValueError: The data is not such a report.
+    """
+    try:
+        runs = tuple(
+            Run(
+                instance=str(run["instance"]),
+                seed=int(run["seed"]),
+                seconds=float(run["seconds"]),
+                solutions=int(run["solutions"]),
+                answered=bool(run["answered"]),
+            )
+            for run in data["runs"]
+        )
+        failures = tuple(
+            Failure(
+                check=str(failure["check"]),
+                instance=str(failure["instance"]),
+                seed=None if failure["seed"] is None else int(failure["seed"]),
+                reason=str(failure["reason"]),
+            )
+            for failure in data["failures"]
+        )
+        return ConformanceReport(
+            solver=str(data["solver"]), time_limit_s=float(data["timeLimitS"]), runs=runs, failures=failures
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"not a conformance report: {error}") from None
 
 
 class ConformanceError(AssertionError):

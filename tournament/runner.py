@@ -67,6 +67,7 @@ from liquidity.errors import InvalidInput
 from solvers import load_solver
 from solvers.registry import SolverEntry
 from solvers.remote import RemoteSolverTimeout
+from solvers.testing import ConformanceReport
 from tournament.sandbox import MAX_ANSWER_BYTES, MAX_REASON_CHARS, Sandbox, find_sandbox, worker_environment
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "SolveTask",
     "describe_solvers",
     "MIN_MEMORY_LIMIT_MB",
+    "check_in_worker",
     "check_memory_limit",
     "get_executor",
     "result_from_message",
@@ -767,6 +769,88 @@ def describe_solvers(*, sandbox: Sandbox | str | None = None, timeout_s: float =
 
 
 _ENTRY_STATUSES: Final = frozenset(("ok", "broken", "disabled", "not loaded"))
+
+
+def check_in_worker(
+    name: str, *, time_limit_s: float | None = None, sandbox: Sandbox | str | None = None
+) -> ConformanceReport:
+    """The conformance kit (:func:`solvers.check_solver`) run on the solver ``name`` in a confined worker.
+
+    The kit solves each of its instances twice per seed. Once the worker has loaded the solver it says which
+    time limit applies (``time_limit_s``, else the solver's own, at most :data:`_CHECK_MAX_LIMIT_S`); the
+    worker then gets that many limits plus a margin, and a solver that hangs is stopped there and fails the
+    ``time_limit`` check.
+
+    Raises:
+        InvalidInput: The solver cannot be loaded, or the worker answered something that is not a report.
+    """
+    from solvers.testing import DEFAULT_SEEDS, Failure, default_instances, report_from_json
+
+    solves = 2 * len(DEFAULT_SEEDS) * len(default_instances())
+    chosen = sandbox if isinstance(sandbox, Sandbox) else find_sandbox(sandbox)
+    process = chosen.start(environment=worker_environment())
+    assert process.stdin is not None
+    assert process.stdout is not None
+    request = json.dumps({"check": name, "time_limit_s": time_limit_s, "path": list(sys.path)}).encode()
+    threading.Thread(target=_feed, args=(process.stdin, request, True, None), daemon=True).start()
+    os.set_blocking(process.stdout.fileno(), False)
+    started = time.monotonic()
+    deadline = started + DEFAULT_STARTUP_TIMEOUT_S
+    limit = time_limit_s if time_limit_s is not None else 0.0
+    output = b""
+    answer: object = None
+    try:
+        while answer is None and time.monotonic() < deadline:
+            select.select([process.stdout], [], [], max(0.0, min(deadline - time.monotonic(), 1.0)))
+            try:
+                chunk = os.read(process.stdout.fileno(), 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            output += chunk
+            if len(output) > MAX_ANSWER_BYTES:
+                break
+            *lines, rest = output.split(b"\n")
+            output = rest
+            for line in lines:
+                message = _parse_answer(line.decode("utf-8", "replace"))
+                if not isinstance(message, dict):
+                    continue
+                if message.get("kind") == "limit" and time_limit_s is None:
+                    claimed = message.get("seconds")
+                    limit = min(float(claimed), _CHECK_MAX_LIMIT_S) if isinstance(claimed, int | float) else 10.0
+                    deadline = time.monotonic() + solves * max(limit, 0.0) + _CHECK_MARGIN_S
+                elif message.get("kind") == "limit":
+                    deadline = time.monotonic() + solves * limit + _CHECK_MARGIN_S
+                elif message.get("kind") == "result":
+                    answer = message
+                    break
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+    if answer is None:
+        reason = f"the checks did not finish within {time.monotonic() - started:.0f} s: a solve hangs past its limit"
+        failure = Failure(check="time_limit", instance="-", seed=None, reason=reason)
+        return ConformanceReport(solver=name, time_limit_s=limit, runs=(), failures=(failure,))
+    assert isinstance(answer, dict)
+    if isinstance(answer.get("error"), str):
+        raise InvalidInput("solver", f"solver {name!r} cannot be loaded: {answer['error']}")
+    try:
+        return report_from_json(answer.get("report"))
+    except ValueError:
+        raise InvalidInput(
+            "solver", f"the worker that checked {name!r} gave no report (the solver crashed it)"
+        ) from None
+
+
+_CHECK_MAX_LIMIT_S: Final = 60.0
+"""The longest time limit the conformance kit grants one solve when run from the command line."""
+
+_CHECK_MARGIN_S: Final = 15.0
+
 
 _STOP_WAIT_S: Final = 2.0
 """Seconds a zygote may take to kill a call and clean its sandbox before the sandbox itself is killed."""

@@ -80,6 +80,28 @@ def _describe(channel: IO[str]) -> None:
     os._exit(0)
 
 
+def _check(channel: IO[str], name: str, time_limit_s: object) -> None:
+    """Run the conformance kit on one solver here, not in the caller, and send its report."""
+    from solvers import load_solver
+    from solvers.testing import ConformanceError, check_solver
+
+    apply_limits(2048)
+    _send(channel, {"kind": "ready"})
+    limit = float(time_limit_s) if isinstance(time_limit_s, int | float) else None
+    try:
+        subject = load_solver(name)
+        _send(channel, {"kind": "limit", "seconds": limit if limit is not None else subject.traits.time_limit_s})
+        report = check_solver(subject, time_limit_s=limit)
+    except ConformanceError as error:
+        report = error.report
+    except Exception as error:  # the plugin does not load: the kit's interface check, in words
+        _send(channel, {"kind": "result", "error": f"{type(error).__name__}: {error}"})
+        os._exit(0)
+    with contextlib.suppress(OSError, ValueError):
+        _send(channel, {"kind": "result", "report": report.to_json()})
+    os._exit(0)
+
+
 def main() -> None:
     """Run the task on stdin and answer on stdout (the protocol of :mod:`tournament.sandbox`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the tournament's to handle
@@ -91,6 +113,8 @@ def main() -> None:
     sys.path[:] = [entry for entry in request["path"] if isinstance(entry, str)]
     if request.get("describe"):
         _describe(channel)
+    if isinstance(request.get("check"), str):
+        _check(channel, request["check"], request.get("time_limit_s"))
     from tournament.runner import SolveTask, result_message, run_task
 
     task = SolveTask(**request["task"])

@@ -118,6 +118,21 @@ def listing_here(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(tournament.runner, "describe_solvers", discover_here)
 
+    def check_here(name: str, *, time_limit_s: float | None = None, **_: object) -> object:
+        from liquidity.errors import InvalidInput
+        from solvers.testing import ConformanceError, check_solver
+
+        try:
+            subject = registry.load_solver(name)
+        except registry.SolverLoadError as error:
+            raise InvalidInput("solver", str(error)) from None
+        try:
+            return check_solver(subject, time_limit_s=time_limit_s)
+        except ConformanceError as error:
+            return error.report
+
+    monkeypatch.setattr(tournament.runner, "check_in_worker", check_here)
+
 
 @pytest.fixture
 def instance_file(tmp_path: Path) -> Path:

@@ -54,6 +54,17 @@ def sb_limit(instance):
     raise RuntimeError(f"limit {soft}={hard} {raised}")
 
 
+@solver(name="sb_sleep")
+def sb_sleep(instance):
+    time.sleep(120)
+    return []
+
+
+@solver(name="sb_raise")
+def sb_raise(instance):
+    raise RuntimeError("always")
+
+
 @solver(name="sb_orphan")
 def sb_orphan(instance):
     if os.fork() == 0:
@@ -63,7 +74,8 @@ def sb_orphan(instance):
 """
 
 ENTRY_POINTS = "[arena.solvers]\n" + "".join(
-    f"{name} = arena_sb_attacks:{name}\n" for name in ("sb_forge", "sb_env", "sb_limit", "sb_orphan")
+    f"{name} = arena_sb_attacks:{name}\n"
+    for name in ("sb_forge", "sb_env", "sb_limit", "sb_orphan", "sb_sleep", "sb_raise")
 )
 KINDS = ["process"] + (["bubblewrap"] if find_sandbox().kind == "bubblewrap" else [])
 
@@ -168,3 +180,17 @@ def test_listing_the_solvers_imports_no_plugin_here(attacks: Path, kind: str) ->
     assert entries["sb_forge"].status == "ok"
     assert entries["baseline"].status == "ok"
     assert "arena_sb_attacks" not in sys.modules  # loaded in the worker only
+
+
+def test_the_conformance_kit_runs_confined_and_stops_a_hanging_solver(attacks: Path) -> None:
+    from tournament.runner import check_in_worker
+
+    started = time.monotonic()
+    report = check_in_worker("sb_sleep", time_limit_s=0.2)
+    assert time.monotonic() - started < 30
+    assert not report.passed
+    assert [failure.check for failure in report.failures] == ["time_limit"]
+    raising = check_in_worker("sb_raise", time_limit_s=1.0)
+    assert not raising.passed
+    assert raising.checks == ()
+    assert check_in_worker("baseline").passed
