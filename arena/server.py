@@ -88,6 +88,9 @@ DEFAULT_MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 842 pools, is 1.3 MB as the driver sends it); the cap is above the 30 MB the driver itself accepts as an answer
 and bounds what one request can make the server parse."""
 
+_MAX_NOTIFY_BYTES: Final = 64 * 1024
+"""The largest ``/notify`` body read: a notification is a few hundred bytes; it is parsed off the event loop."""
+
 DEFAULT_NOTIFY_TIMEOUT_S: Final = 5.0
 """Seconds the ``/notify`` endpoint waits for the solver's hook before answering 200 anyway."""
 
@@ -318,16 +321,16 @@ def create_app(
         response: Response = JSONResponse(body, status_code=status, headers=headers)
         return response
 
-    async def read_body(request: Request) -> bytes:
+    async def read_body(request: Request, cap: int = max_body_bytes) -> bytes:
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-            raise _Refused(413, f"body: {int(declared):,} bytes is over the server's cap of {max_body_bytes:,}")
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            raise _Refused(413, f"body: {int(declared):,} bytes is over the server's cap of {cap:,}")
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > max_body_bytes:
-                raise _Refused(413, f"body: more than the server's cap of {max_body_bytes:,} bytes")
+            if size > cap:
+                raise _Refused(413, f"body: more than the server's cap of {cap:,} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -379,11 +382,14 @@ def create_app(
     async def solve(request: Request) -> Response:
         arrived = datetime.now(UTC)
         request_id = request.headers.get("x-request-id")
+        try:  # the body first: a slow upload must not hold the solver's slot
+            body = await read_body(request)
+        except _Refused as refusal:
+            return refuse(refusal.status, refusal.message, request_id)
         if not slot.acquire(blocking=False):
             return refuse(429, f"busy: {name} solves one auction at a time; retry later", request_id)
         handed_over = False
         try:
-            body = await read_body(request)
             reading = time.perf_counter()
             instance = await _in_thread(lambda: parse(body), "arena-parse")
             parse_s = time.perf_counter() - reading
@@ -420,7 +426,8 @@ def create_app(
     @router.post("/notify")
     async def notify(request: Request) -> Response:
         try:
-            data = loads_json(await read_body(request))
+            body = await read_body(request, _MAX_NOTIFY_BYTES)
+            data = await _in_thread(lambda: loads_json(body), "arena-notify-parse")
         except (_Refused, UnicodeDecodeError, ValueError) as error:
             metrics.errors.labels("notify").inc()
             logger.warning("ignored an unreadable notification: %s", error)

@@ -306,7 +306,7 @@ def solve_cow(instance: AuctionInstance, config: CowBaselineConfig, stop_at: flo
             notes.append(f"intent {_short(intent.uid)}: bundles are not part of CoW's dialect")
             continue
         price = _sell_token_price(engine, instance, intent)
-        if price is None:
+        if price is None or price == 0:  # the engine's checked division by a zero price skips the order
             notes.append(f"intent {_short(intent.uid)}: the sell token's estimated native price is out of range")
             continue
         for sell_amount, buy_amount in _requests(intent, config.max_partial_attempts):

@@ -411,6 +411,7 @@ class _Call:
     ended: bool = False
     exit: int | None = None
     overflow: bool = False
+    received: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -495,7 +496,27 @@ class LocalExecutor:
             while waiting or running:
                 while waiting and len(running) < self.workers:
                     index, task = waiting[0]
-                    call = self._launch(index, task, path, slots, attempts.get(index, 1))
+                    try:
+                        call = self._launch(index, task, path, slots, attempts.get(index, 1))
+                    except OSError as error:  # no process could be started (out of PIDs or memory): wait, retry
+                        failures = attempts.get(-1 - index, 0) + 1
+                        attempts[-1 - index] = failures
+                        if failures < _LAUNCH_TRIES:
+                            time.sleep(0.2 * failures)
+                            break
+                        waiting.popleft()
+                        refused = SolveResult(
+                            key=task.key,
+                            solver=task.solver,
+                            status="crashed",
+                            reason=f"no worker could be started: {_describe(error)}",
+                        )
+                        results[index] = refused
+                        if progress is not None:
+                            progress(refused)
+                        if follow is not None:
+                            _queue(follow(refused), waiting, results)
+                        continue
                     if call is None:
                         break  # every slot is still cleaning up after a call
                     waiting.popleft()
@@ -626,11 +647,16 @@ class LocalExecutor:
             slot.call.ended = True
 
     def _read(self, call: _Call) -> None:
-        """A call of its own process: the first ``ready`` starts the clock, the first result is kept."""
+        """A call of its own process: the first ``ready`` starts the clock, the first result is kept.
+
+        Everything the worker writes counts against :data:`~tournament.sandbox.MAX_ANSWER_BYTES`, ``ready``
+        lines included, and the clock starts when the ``ready`` arrived, however long it waited to be read.
+        """
         assert call.process is not None
         stream = call.process.stdout
         assert stream is not None
-        while not call.ended:
+        arrived = time.monotonic()
+        while not call.ended and call.answer is None:
             try:
                 chunk = os.read(stream.fileno(), 1 << 16)
             except BlockingIOError:
@@ -640,19 +666,23 @@ class LocalExecutor:
             if not chunk:
                 call.ended = True
                 break
-            call.buffer += chunk
-            if len(call.buffer) > MAX_ANSWER_BYTES:
+            call.received += len(chunk)
+            if call.received > MAX_ANSWER_BYTES:
                 call.overflow = True
                 return
-        while call.answer is None and b"\n" in call.buffer:
-            line, _, rest = bytes(call.buffer).partition(b"\n")
-            call.buffer = bytearray(rest)
-            message = _parse_answer(line.decode("utf-8", "replace"))
-            if isinstance(message, dict) and message.get("kind") == "ready":
-                if call.started is None:
-                    call.started = time.monotonic()
+            call.buffer += chunk
+            if b"\n" not in chunk:
                 continue
-            call.answer = message
+            *lines, rest = bytes(call.buffer).split(b"\n")
+            call.buffer = bytearray(rest)
+            for line in lines:
+                message = _parse_answer(line.decode("utf-8", "replace"))
+                if isinstance(message, dict) and message.get("kind") == "ready":
+                    if call.started is None:
+                        call.started = arrived
+                    continue
+                call.answer = message
+                break
 
     def _check(self, call: _Call) -> SolveResult | Literal["retry"] | None:
         """The call's result if it is over (answered, died, overran or over-answered), else ``None``."""
@@ -682,7 +712,8 @@ class LocalExecutor:
                 return "retry"  # no solver code ran yet: a failure of the machine, not of the solver
             if slot_died:
                 return self._failed(call, "crashed", "its sandbox was killed while it ran", seconds)
-            return self._failed(call, "crashed", _exit_reason(self._signal_code(call.exit)), seconds)
+            code = call.exit if call.slot is not None else self._signal_code(call.exit)  # zygotes decode it
+            return self._failed(call, "crashed", _exit_reason(code), seconds)
         if now >= self._deadline(call):
             self._end(call)
             if call.started is None:
@@ -851,6 +882,9 @@ _CHECK_MAX_LIMIT_S: Final = 60.0
 
 _CHECK_MARGIN_S: Final = 15.0
 
+
+_LAUNCH_TRIES: Final = 5
+"""Times a worker's start is tried when the machine refuses to start a process, before the call is ``crashed``."""
 
 _STOP_WAIT_S: Final = 2.0
 """Seconds a zygote may take to kill a call and clean its sandbox before the sandbox itself is killed."""

@@ -24,7 +24,12 @@ what comes back as data:
 Without ``bwrap`` (:func:`find_sandbox` returns the ``"process"`` kind) the weaker guarantees hold:
 fresh process, plain data, parent's clock, hard limits, scrubbed environment, process group killed; but
 the solver runs with the tournament's user and can read the files that user can read and see other
-processes. ``ARENA_SANDBOX=process`` forces that mode, ``ARENA_SANDBOX=bubblewrap`` requires ``bwrap``.
+processes. There, calls running at the same time are not protected from each other (a solver can write
+into a pipe the tournament holds through ``/proc``), and a child that leaves its session and replaces its
+environment can outlive its call: run untrusted solvers with bubblewrap, or one worker at a time.
+
+In both kinds the memory limit is per process (a solver that forks has that much per child), and a
+sandbox's private ``/tmp`` is memory that the limit does not count; a cgroup would bound both. ``ARENA_SANDBOX=process`` forces that mode, ``ARENA_SANDBOX=bubblewrap`` requires ``bwrap``.
 
 Examples:
     >>> sandbox = find_sandbox("process")
@@ -119,9 +124,17 @@ class Sandbox:
             return worker
         return [self.bwrap, *self.options(python=python, hide=hide, network=network), "--", *worker]
 
-    def options(self, *, python: str = sys.executable, hide: Sequence[str] = (), network: bool = False) -> list[str]:
-        """Bubblewrap's options for one worker (see :meth:`command`)."""
+    def options(
+        self, *, python: str = sys.executable, hide: Sequence[str] = (), network: bool = False, init: bool = False
+    ) -> list[str]:
+        """Bubblewrap's options for one worker (see :meth:`command`).
+
+        ``init`` makes the worker the sandbox's PID 1 itself (``--as-pid-1``): a zygote must be, so that no
+        other process of the sandbox holds its pipes (bwrap's own init would, open to all through
+        ``/proc/1/fd``), and so that its children cannot stop or kill it.
+        """
         arguments = [
+            *(["--as-pid-1"] if init else []),
             "--die-with-parent",
             "--new-session",
             "--unshare-all",
@@ -169,7 +182,7 @@ class Sandbox:
         }
         if self.kind == "process" or self.bwrap is None:
             return subprocess.Popen(worker, close_fds=True, **common)
-        options = self.options(hide=hide, network=network)
+        options = self.options(hide=hide, network=network, init=module == "tournament.zygote")
         reader, writer = os.pipe()
         try:
             with os.fdopen(writer, "wb") as stream:  # a few kB: fits the pipe's buffer

@@ -58,6 +58,17 @@ def _die_with_parent() -> None:
         return
 
 
+def _prctl_dumpable_off() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # 4 is PR_SET_DUMPABLE
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return
+
+
 def _send(channel: IO[str], message: dict[str, Any]) -> None:
     channel.write(json.dumps(message, separators=(",", ":")) + "\n")
     channel.flush()
@@ -119,6 +130,7 @@ def main() -> None:
 
     task = SolveTask(**request["task"])
     apply_limits(task.memory_limit_mb)
+    _prctl_dumpable_off()  # no other worker may open this one's pipes through /proc/<pid>/fd
     _send(channel, {"kind": "ready"})
     message = result_message(run_task(task))
     with contextlib.suppress(OSError, ValueError):  # the tournament may have stopped listening

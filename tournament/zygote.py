@@ -166,10 +166,10 @@ class _Zygote:
     def clean() -> None:
         """Kill every other process of the sandbox and empty its /tmp."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(-1, signal.SIGKILL)  # all we may signal but ourselves and the sandbox's init
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
+            os.kill(-1, signal.SIGKILL)  # every process of the sandbox but ourselves, its init
+        with contextlib.suppress(ChildProcessError):  # every child, orphans included, is ours to reap
+            while True:
+                os.waitpid(-1, 0)
         for place in ("/tmp", "/dev/shm", "/var/tmp"):
             if not os.path.isdir(place):
                 continue
@@ -208,10 +208,11 @@ def _child(request: dict[str, Any], writer: int, control: int) -> None:
 def main() -> None:
     """Preload, then fork one child per request on stdin (the protocol in the module docs).
 
-    It runs only as the first process of a fresh PID namespace (bubblewrap makes it PID 2, after its own
-    init): there, killing "every other process" between calls reaches the sandbox alone.
+    It runs only as the init of a fresh PID namespace (bubblewrap's ``--as-pid-1``): there, killing "every
+    other process" between calls reaches the sandbox alone, no other process holds its pipes, and its
+    children cannot signal it (the kernel protects a namespace's init from its own processes).
     """
-    if os.getpid() > 2:
+    if os.getpid() != 1:
         sys.stderr.write("tournament.zygote runs only inside its sandbox (a PID namespace of its own)\n")
         raise SystemExit(2)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

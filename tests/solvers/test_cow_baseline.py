@@ -109,3 +109,16 @@ def test_bad_configurations_are_one_clear_error(tmp_path: Path, text: str, words
 def test_a_missing_configuration_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"cannot read .*absent\.toml"):
         BaselineSolver.from_config(tmp_path / "absent.toml")
+
+
+def test_a_zero_reference_price_skips_the_order_as_the_engine_does() -> None:
+    case = VECTORS["direct_swap/test"]
+    auction = json.loads(json.dumps(case["auction"]))
+    sell = auction["orders"][0]["sellToken"]
+    auction["tokens"][sell]["referencePrice"] = "0"
+    auction["orders"][0]["class"] = "limit"
+    instance = instance_from_json(auction)
+    solver = BaselineSolver(**case["options"])
+    solver.reset(seed=0)
+    assert solver.solve(instance) == []
+    assert "native price" in solver.notes[0]

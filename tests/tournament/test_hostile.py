@@ -23,7 +23,15 @@ from tournament.store import ResultStore
 from tournament.tournament import Tournament
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hostile" / "arena-hostile-solvers"
-HOSTILE = ["hostile_pipe", "hostile_import", "hostile_snoop", "hostile_fork", "hostile_memory", "hostile_flood"]
+HOSTILE = [
+    "hostile_pipe",
+    "hostile_import",
+    "hostile_snoop",
+    "hostile_fork",
+    "hostile_memory",
+    "hostile_flood",
+    "hostile_hijack",
+]
 OPTIONS: dict[str, Any] = {"auctions": 3, "episode_length": 3, "seed": 5, "time_limit_s": 2.0, "memory_limit_mb": 1024}
 SECRET = "hunter2-store-password"
 
@@ -116,6 +124,14 @@ def test_each_attack_is_its_own_outcome(played: dict[str, Any]) -> None:
     flood_solutions = [row.solutions for row in played["rows"] if row.solver == "hostile_flood"]
     assert all(len(solutions) <= 3 for solutions in flood_solutions)
     assert not Path("/tmp/arena-hostile-pwned").exists()  # the pickle was never unpickled
+
+
+def test_the_sandbox_cannot_be_taken_over(played: dict[str, Any]) -> None:
+    hijack = [row.reason or "" for row in played["rows"] if row.solver == "hostile_hijack"]
+    assert hijack
+    for reason in hijack:  # the zygote is the sandbox's init: no one else holds its pipes
+        assert "fd 1:" in reason
+        assert "fd 0:" in reason
 
 
 def test_the_clock_is_the_referees(played: dict[str, Any]) -> None:

@@ -119,3 +119,28 @@ class Flood(Solver):
 
     def solve(self, instance: AuctionInstance) -> list[Solution]:
         return [Solution(id=str(number), prices={}, trades=()) for number in range(100_000)]
+
+
+class Hijacker(Solver):
+    """Tries to take over its sandbox: the zygote's pipes through /proc/1/fd, then stopping the zygote."""
+
+    name = "hostile_hijack"
+    traits = _TRAITS
+
+    def solve(self, instance: AuctionInstance) -> list[Solution]:
+        reached: list[str] = []
+        for fd, mode in ((1, "w"), (0, "r")):
+            try:
+                with open(f"/proc/1/fd/{fd}", mode) as pipe:
+                    if mode == "w":
+                        pipe.write('{"call": "any", "kind": "ended", "exit": 0}\n')
+                    reached.append(f"fd {fd}")
+            except OSError as error:
+                reached.append(f"fd {fd}: {type(error).__name__}")
+        for signal_number in (signal.SIGSTOP, signal.SIGKILL):
+            try:
+                os.kill(1, signal_number)
+            except OSError:
+                continue
+        self.note("reached: " + ", ".join(reached))
+        return []
