@@ -29,7 +29,9 @@ into a pipe the tournament holds through ``/proc``), and a child that leaves its
 environment can outlive its call: run untrusted solvers with bubblewrap, or one worker at a time.
 
 In both kinds the memory limit is per process (a solver that forks has that much per child), and a
-sandbox's private ``/tmp`` is memory that the limit does not count; a cgroup would bound both. ``ARENA_SANDBOX=process`` forces that mode, ``ARENA_SANDBOX=bubblewrap`` requires ``bwrap``.
+sandbox's private ``/tmp`` is memory that the limit does not count; a cgroup would bound both.
+
+``ARENA_SANDBOX=process`` forces the fallback, ``ARENA_SANDBOX=bubblewrap`` requires ``bwrap``.
 
 Examples:
     >>> sandbox = find_sandbox("process")
