@@ -611,17 +611,9 @@ class LocalExecutor:
             return
         stream = slot.process.stdout
         assert stream is not None
-        while True:
-            try:
-                chunk = os.read(stream.fileno(), 1 << 16)
-            except BlockingIOError:
-                break
-            except OSError:
-                chunk = b""
-            if not chunk:
-                slot.dead = True
-                break
-            slot.buffer += chunk
+        data, closed = _read_available(stream.fileno())
+        slot.buffer += data
+        slot.dead = closed
         *lines, rest = bytes(slot.buffer).split(b"\n")
         slot.buffer = bytearray(rest)
         for line in lines:
@@ -656,33 +648,27 @@ class LocalExecutor:
         stream = call.process.stdout
         assert stream is not None
         arrived = time.monotonic()
-        while not call.ended and call.answer is None:
-            try:
-                chunk = os.read(stream.fileno(), 1 << 16)
-            except BlockingIOError:
-                break
-            except OSError:
-                chunk = b""
-            if not chunk:
-                call.ended = True
-                break
-            call.received += len(chunk)
-            if call.received > MAX_ANSWER_BYTES:
-                call.overflow = True
-                return
-            call.buffer += chunk
-            if b"\n" not in chunk:
+        if call.ended or call.answer is not None:
+            return
+        data, closed = _read_available(stream.fileno())
+        call.ended = closed
+        call.received += len(data)
+        if call.received > MAX_ANSWER_BYTES:
+            call.overflow = True
+            return
+        call.buffer += data
+        if b"\n" not in data:
+            return
+        *lines, rest = bytes(call.buffer).split(b"\n")
+        call.buffer = bytearray(rest)
+        for line in lines:
+            message = _parse_answer(line.decode("utf-8", "replace"))
+            if isinstance(message, dict) and message.get("kind") == "ready":
+                if call.started is None:
+                    call.started = arrived
                 continue
-            *lines, rest = bytes(call.buffer).split(b"\n")
-            call.buffer = bytearray(rest)
-            for line in lines:
-                message = _parse_answer(line.decode("utf-8", "replace"))
-                if isinstance(message, dict) and message.get("kind") == "ready":
-                    if call.started is None:
-                        call.started = arrived
-                    continue
-                call.answer = message
-                break
+            call.answer = message
+            break
 
     def _check(self, call: _Call) -> SolveResult | Literal["retry"] | None:
         """The call's result if it is over (answered, died, overran or over-answered), else ``None``."""
@@ -903,6 +889,22 @@ def _kill_slot(slot: _Slot) -> None:
     if slot.call is not None:
         slot.call.ended = True
         slot.call = None
+
+
+def _read_available(fd: int) -> tuple[bytes, bool]:
+    """What a non-blocking pipe holds now (a little past the answer cap at most), and whether it is closed."""
+    data = bytearray()
+    while len(data) <= MAX_ANSWER_BYTES:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return bytes(data), False
+        except OSError:
+            return bytes(data), True
+        if not chunk:
+            return bytes(data), True
+        data += chunk
+    return bytes(data), False
 
 
 def _parse_answer(line: object) -> object:

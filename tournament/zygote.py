@@ -66,7 +66,7 @@ class _Zygote:
         self.closed = False
 
     def send(self, message: dict[str, Any]) -> None:
-        self.channel.write(json.dumps(message, separators=(",", ":")) + "\n")
+        self.channel.write(json.dumps(message, separators=(",", ":"), ensure_ascii=False) + "\n")
         self.channel.flush()
 
     def receive(self) -> list[dict[str, Any]]:
