@@ -624,6 +624,11 @@ if HAVE_CLI:
             if executor == "local":
                 options["hide"] = database.files  # masked in the solvers' sandboxes
             runner = get_executor(executor, workers=workers, **options)
+            sandbox = getattr(runner, "sandbox", None)
+            if sandbox is not None and sandbox.kind == "process":
+                from tournament.sandbox import describe
+
+                stderr.print(f"[dim]{_safe(describe(sandbox))}[/]", highlight=False)
         except ArenaError as error:
             raise _fail(str(error)) from None
         total = tournament.config.auctions
