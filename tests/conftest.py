@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,12 @@ def cow_anchor_names() -> list[str]:
 # The hostile plugin package attacks whatever process imports it; only its own test installs and runs it,
 # in workers. pytest must not import it for doctests.
 collect_ignore = ["hostile"]
+
+
+def pip_install_target(package: Path, target: Path) -> Path:
+    """Install a plugin package for real into ``target`` (no network, no build isolation) and return it."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    command += ["--no-deps", "--no-build-isolation", "--no-index", "--target", str(target), str(package)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return target

@@ -7,7 +7,6 @@ goes through the same discovery path as a user's ``pip install``.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from auction import AuctionInstance, Solution, Submission, generate_instance, run_auction
 from solvers import Solver, check_solver, discover, load_solver, registry
+from tests.conftest import pip_install_target
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "arena-example-solver"
 
@@ -24,12 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("site")
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    command += ["--no-deps", "--no-build-isolation", "--no-index", "--target", str(target), str(EXAMPLE)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return target
+    return pip_install_target(EXAMPLE, tmp_path_factory.mktemp("site"))
 
 
 @pytest.fixture

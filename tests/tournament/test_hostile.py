@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import pip_install_target
 from tournament.sandbox import find_sandbox
 from tournament.store import ResultStore
 from tournament.tournament import Tournament
@@ -48,12 +47,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("hostile-site")
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    command += ["--no-deps", "--no-build-isolation", "--no-index", "--target", str(target), str(PACKAGE)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return target
+    return pip_install_target(PACKAGE, tmp_path_factory.mktemp("hostile-site"))
 
 
 def sleepers() -> list[int]:
