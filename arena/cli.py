@@ -60,14 +60,31 @@ if HAVE_CLI:
             stdout.print(f"intent-arena {__version__}", highlight=False)
             raise typer.Exit()
 
+    _DEBUG = {"on": False}
+    """Whether `arena --debug` asked for the tracebacks of solvers and plugins."""
+
     @app.callback()
     def _main(
         version: Annotated[
             bool,
             typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
         ] = False,
+        debug: Annotated[
+            bool,
+            typer.Option("--debug", help="Show the Python traceback of a solver or plugin that fails."),
+        ] = False,
     ) -> None:
         """Intent Arena: intent-based solver competitions on cross-chain markets."""
+        _DEBUG["on"] = debug
+
+    def _traceback(text: str | None, hint: str) -> None:
+        """A solver's or plugin's traceback under --debug; otherwise how to see it."""
+        if not text:
+            return
+        if _DEBUG["on"]:
+            stderr.print(_safe(text.rstrip()), highlight=False, markup=True, style="dim")
+        else:
+            stderr.print(f"[dim]{_safe(hint)}[/]", highlight=False)
 
     _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -278,7 +295,9 @@ if HAVE_CLI:
                     "status": entry.status,
                     "description": entry.description,
                     "error": entry.error,
+                    "time_limit_s": entry.time_limit_s,
                 }
+                | ({"traceback": entry.traceback} if _DEBUG["on"] else {})
                 for entry in entries
             ]
             sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -297,6 +316,12 @@ if HAVE_CLI:
             status = f"[{styles[entry.status]}]{entry.status}[/]"
             table.add_row(_safe(entry.name), _safe(entry.origin), _safe(entry.version), status, _safe(detail or ""))
         stdout.print(table)
+        broken = [entry for entry in entries if entry.traceback]
+        for entry in broken if _DEBUG["on"] else ():
+            stderr.print(f"[bold]{_safe(entry.name)}[/] ({_safe(entry.origin)}):", highlight=False)
+            _traceback(entry.traceback, "")
+        if broken and not _DEBUG["on"]:
+            stderr.print("[dim]arena --debug solvers list shows the tracebacks of broken plugins[/]", highlight=False)
 
     @solvers_app.command("check")
     def solvers_check(
@@ -351,6 +376,7 @@ if HAVE_CLI:
         ] = None,
         seed: Annotated[int, typer.Option(help="Seed passed to the solver's reset.")] = 0,
         config: Annotated[Path | None, typer.Option("--config", help=_CONFIG_HELP)] = None,
+        memory_limit: Annotated[int, typer.Option("--memory-limit", help="MB the solver process may use.")] = 2048,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print no notes of the solver.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print every note of the solver.")] = False,
         output: Annotated[
@@ -359,14 +385,18 @@ if HAVE_CLI:
     ) -> None:
         """Run one solver on an instance and write its answer, ready for `arena auction`.
 
+        The solver runs as in a tournament: in a confined process of its own, stopped at its time limit.
         For a CoW auction the answer is what a CoW driver reads, {"solutions": [...]}; for an Intent Arena
         instance it is {"solver": NAME, "solutions": [...]}.
         """
-        import time
-
+        from auction.errors import InvalidSolution
+        from auction.io import instance_to_json
         from auction.solution import Submission
         from auction.solution_io import solutions_to_wire, submission_to_json
         from liquidity.errors import ArenaError
+        from solvers.registry import find_solver
+        from tournament.runner import LocalExecutor
+        from tournament.tasks import SolveTask
 
         if (solver_name is None) == (url is None):
             raise _fail("name a solver with --solver NAME, or a solver engine with --url URL (one of them)")
@@ -380,24 +410,46 @@ if HAVE_CLI:
         if time_limit is not None and not time_limit > 0:
             raise _fail(f"--time-limit must be positive, got {time_limit}")
         loaded = _load(instance)
-        chosen = _load_solver(solver_name, config)
-        if time_limit is not None:
-            chosen.limit_time(time_limit)
-        limit = chosen.traits.time_limit_s
-        start = time.perf_counter()
         try:
-            chosen.reset(seed=seed)
-            proposed = chosen.solve(loaded)
-            if loaded.dialect == "cow":
-                answer = solutions_to_wire(loaded, proposed)
-            else:
-                answer = submission_to_json(Submission(solver=solver_name, solutions=tuple(proposed)))
-            text = json.dumps(answer, indent=1)
+            entry = find_solver(solver_name)  # checked here; imported only in the worker
+            config_text = None if config is None else _read_config(config)
+            if time_limit is None:
+                time_limit = _described_limit(entry.name) if url is None else 20.0
+            task = SolveTask(
+                key="solve",
+                solver=solver_name,
+                seed=seed,
+                instance=instance_to_json(loaded),
+                time_limit_s=time_limit,
+                memory_limit_mb=memory_limit,
+                config=config_text,
+            )
+            (result,) = LocalExecutor(workers=1).run([task])
         except ArenaError as error:
-            raise _fail(f"solver {solver_name!r}: {error}") from None
-        except Exception as error:
-            raise _fail(f"solver {solver_name!r} crashed: {type(error).__name__}: {error}") from None
-        seconds = time.perf_counter() - start
+            raise _fail(str(error)) from None
+        notes = list(result.notes)
+        if notes and not quiet:
+            shown = notes if verbose else notes[:_NOTES_SHOWN]
+            for note in shown:
+                stderr.print(f"[dim]note: {_safe(note)}[/]", highlight=False)
+            if len(shown) < len(notes):
+                stderr.print(f"[dim]... and {len(notes) - len(shown)} more notes (--verbose shows all)[/]")
+        if result.status == "timed_out":
+            raise _fail(f"solver {solver_name!r} timed out: {result.reason} (its limit: {time_limit:g} s)")
+        if result.status == "crashed" and (result.reason or "").startswith("configuring the solver: "):
+            raise _fail(f"solver {solver_name!r}: {result.reason}")
+        if result.status == "crashed":
+            _traceback(result.traceback, "arena --debug solve ... shows the solver's traceback")
+            raise _fail(f"solver {solver_name!r} crashed: {result.reason}")
+        try:
+            proposed = result.submission(loaded).solutions
+        except InvalidSolution as error:
+            raise _fail(f"solver {solver_name!r} answered a solution that does not read back: {error}") from None
+        if loaded.dialect == "cow":
+            answer = solutions_to_wire(loaded, proposed)
+        else:
+            answer = submission_to_json(Submission(solver=solver_name, solutions=tuple(proposed)))
+        text = json.dumps(answer, indent=1)
         if output is None:
             sys.stdout.write(text + "\n")
         else:
@@ -405,21 +457,38 @@ if HAVE_CLI:
                 output.write_text(text + "\n", encoding="utf-8")
             except OSError as error:
                 raise _fail(f"cannot write {output}: {error.strerror or error}") from None
-            stderr.print(
-                f"{solver_name}: {len(proposed)} solution(s) in {seconds:.3f} s, written to {output}", highlight=False
-            )
-        if seconds > limit:
-            stderr.print(
-                f"[yellow]warning:[/] {_safe(solver_name)} took {seconds:.3f} s, over its limit of {limit:g} s"
-            )
-        notes = list(chosen.notes)
-        if notes and not quiet:
-            shown = notes if verbose else notes[:_NOTES_SHOWN]
-            for note in shown:
-                stderr.print(f"[dim]note: {_safe(note)}[/]", highlight=False)
-            if len(shown) < len(notes):
-                stderr.print(f"[dim]... and {len(notes) - len(shown)} more notes (--verbose shows all)[/]")
-            stderr.print(f"{solver_name}: {len(proposed)} solution(s), {len(notes)} note(s)", highlight=False)
+        where = "" if output is None else f", written to {output}"
+        stderr.print(
+            f"{_safe(solver_name)}: {len(proposed)} solution(s) in {result.seconds:.3f} s "
+            f"(limit {time_limit:g} s), {len(notes)} note(s){_safe(where)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if result.seconds > time_limit:
+            stderr.print(f"[yellow]warning:[/] {_safe(solver_name)} ran over its limit of {time_limit:g} s")
+
+    def _read_config(path: Path) -> str:
+        from tournament.tasks import MAX_CONFIG_CHARS
+
+        try:
+            if not path.is_file():
+                raise _fail(f"--config {path}: no such file")
+            if path.stat().st_size > MAX_CONFIG_CHARS:
+                raise _fail(f"--config {path}: larger than {MAX_CONFIG_CHARS:,} bytes; is it a config file?")
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise _fail(f"--config {path}: not UTF-8 text") from None
+        except OSError as error:
+            raise _fail(f"--config {path}: {error.strerror or error}") from None
+
+    def _described_limit(name: str) -> float:
+        """A registered solver's own time limit, read in a confined worker (its code never runs here)."""
+        from tournament.runner import describe_solvers
+
+        for entry in describe_solvers():
+            if entry.name == name and entry.time_limit_s is not None:
+                return entry.time_limit_s
+        return 10.0
 
     @app.command()
     def serve(

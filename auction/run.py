@@ -7,20 +7,23 @@ that solver only; the auction goes on for the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Final
 
 from auction.instance import AuctionInstance
-from auction.mechanisms import get_mechanism
+from auction.mechanisms import Mechanism, get_mechanism
 from auction.outcomes import Bid, Score, Selection
 from auction.rewards import BondRegistry, Reward, compute_rewards
 from auction.scoring import ScoringError, get_scoring_rule
-from auction.solution import Submission
+from auction.solution import Solution, Submission
 from auction.validation import validate_submission
 
-__all__ = ["AuctionResult", "SolutionOutcome", "run_auction"]
+__all__ = ["AuctionResult", "SolutionOutcome", "run_auction", "settlement_fingerprint"]
 
 MAX_SOLUTIONS_PER_SOLVER: Final = 3
 """Solutions counted per solver and auction, as CoW's autopilot counts them (``max_solutions_per_solver``)."""
@@ -37,6 +40,9 @@ class SolutionOutcome:
         reason: The stable reason code when invalid (from validation or scoring).
         message: What was wrong, for people.
         score: The score when valid.
+        identical_to: For a valid solution: ``(solver, solution id)`` of every other solver's valid solution that
+            settles exactly the same (the same trades, interactions and prices up to a common factor). In a
+            sealed-bid auction nobody can tell who copied whom, so each of them is flagged.
     """
 
     solver: str
@@ -45,6 +51,7 @@ class SolutionOutcome:
     reason: str | None = None
     message: str = ""
     score: Score | None = None
+    identical_to: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +66,9 @@ class AuctionResult:
         selection: The mechanism's decision.
         rewards: Per winning solver.
         refused: ``(solver, reason)`` for submissions refused whole (unreadable, or solver not allowed).
+        marginal: Per solver with a submission, its marginal contribution: the winners' total score with its
+            bids minus the winners' total without them, the same mechanism and seed deciding on the same other
+            bids. A solver that only resubmits what another solver bid adds nothing (0).
     """
 
     instance_id: str | None
@@ -68,9 +78,11 @@ class AuctionResult:
     selection: Selection
     rewards: Mapping[str, Reward] = field(default_factory=dict)
     refused: tuple[tuple[str, str], ...] = ()
+    marginal: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rewards", MappingProxyType(dict(self.rewards)))
+        object.__setattr__(self, "marginal", MappingProxyType(dict(self.marginal)))
 
     @property
     def winners(self) -> tuple[Bid, ...]:
@@ -96,6 +108,7 @@ class AuctionResult:
                     if outcome.score is None
                     else {f"{sell}->{buy}": str(value) for (sell, buy), value in outcome.score.by_pair.items()},
                     "winner": (outcome.solver, outcome.solution_id) in winners,
+                    "identicalTo": [{"solver": solver, "id": other} for solver, other in outcome.identical_to],
                 }
                 for outcome in self.outcomes
             ],
@@ -107,6 +120,7 @@ class AuctionResult:
             "referenceScores": {solver: str(score) for solver, score in self.selection.reference_scores.items()},
             "rewards": {solver: str(reward.performance) for solver, reward in self.rewards.items()},
             "refused": [{"solver": solver, "reason": reason} for solver, reason in self.refused],
+            "marginal": {solver: str(value) for solver, value in sorted(self.marginal.items())},
         }
 
 
@@ -150,6 +164,7 @@ def run_auction(
     bids: list[Bid] = []
     refusals = list(refused)
     seen: set[str] = set()
+    fingerprints: dict[tuple[str, str], str] = {}
     for submission in submissions:
         if submission.solver in seen:
             # One submission per solver: a second would dodge the solution cap or bid in another's name.
@@ -200,6 +215,8 @@ def run_auction(
             outcomes.append(
                 SolutionOutcome(solver=submission.solver, solution_id=verdict.solution_id, status="valid", score=score)
             )
+            solution = next(item for item in submission.solutions if item.id == verdict.solution_id)
+            fingerprints[(submission.solver, verdict.solution_id)] = settlement_fingerprint(solution)
             orders = frozenset(execution.order for execution in verdict.executions)
             bids.append(Bid(solver=submission.solver, solution_id=verdict.solution_id, score=score, orders=orders))
     selection = chosen.select(bids, seed=seed)
@@ -207,8 +224,70 @@ def run_auction(
         instance_id=instance.id,
         mechanism=chosen.name,
         scoring=rule.name,
-        outcomes=tuple(outcomes),
+        outcomes=_flag_copies(outcomes, fingerprints),
         selection=selection,
         rewards=compute_rewards(selection),
         refused=tuple(refusals),
+        marginal=_marginal_contributions(chosen, bids, seed, selection, sorted(seen)),
     )
+
+
+def settlement_fingerprint(solution: Solution) -> str:
+    """A digest of what a solution settles, blind to its id and to the scale of its prices.
+
+    Two solutions with the same fingerprint execute the same trades through the same interactions at the same
+    relative prices: they are the same settlement, whoever proposed it.
+
+    Examples:
+        >>> from auction import Fulfillment, Solution
+        >>> a = Solution(id="a", prices={"x": 2, "y": 4}, trades=(Fulfillment(order="0x01", executed_amount=5),))
+        >>> b = Solution(id="b", prices={"x": 1, "y": 2}, trades=(Fulfillment(order="0x01", executed_amount=5),))
+        >>> settlement_fingerprint(a) == settlement_fingerprint(b)
+        True
+    """
+    divisor = 0
+    for price in solution.prices.values():
+        divisor = math.gcd(divisor, price)
+    content = {
+        "prices": sorted((asset, price // divisor if divisor else price) for asset, price in solution.prices.items()),
+        "trades": [repr(trade) for trade in solution.trades],
+        "interactions": [repr(step) for step in solution.interactions],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _flag_copies(
+    outcomes: list[SolutionOutcome], fingerprints: Mapping[tuple[str, str], str]
+) -> tuple[SolutionOutcome, ...]:
+    by_print: dict[str, list[tuple[str, str]]] = {}
+    for key, digest in fingerprints.items():
+        by_print.setdefault(digest, []).append(key)
+    flagged = []
+    for outcome in outcomes:
+        found = fingerprints.get((outcome.solver, outcome.solution_id))
+        same = [] if found is None else [key for key in by_print[found] if key[0] != outcome.solver]
+        flagged.append(replace(outcome, identical_to=tuple(same)) if same else outcome)
+    return tuple(flagged)
+
+
+def _marginal_contributions(
+    mechanism: Mechanism, bids: Sequence[Bid], seed: int, selection: Selection, solvers: Iterable[str]
+) -> dict[str, int]:
+    """Each solver's marginal contribution (see :attr:`AuctionResult.marginal`), by re-running the selection.
+
+    For ``optimal`` the reruns are the ones the mechanism made for its reference scores already: removing bids
+    that are not in the optimum leaves the optimum as it is.
+    """
+    total = selection.total_score
+    bidders = {bid.solver for bid in bids}
+    winners = {bid.solver for bid in selection.winners}
+    marginal: dict[str, int] = {}
+    for solver in solvers:
+        if solver not in bidders:
+            marginal[solver] = 0
+        elif mechanism.name == "optimal":
+            marginal[solver] = total - selection.reference_scores[solver] if solver in winners else 0
+        else:
+            without = mechanism.select([bid for bid in bids if bid.solver != solver], seed=seed)
+            marginal[solver] = total - without.total_score
+    return marginal

@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import inspect
 import os
+import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
 from typing import Final, Literal
 
@@ -64,6 +65,7 @@ __all__ = [
     "discover",
     "find_solver",
     "load_solver",
+    "registered_names",
 ]
 
 ENTRY_POINT_GROUP: Final = "arena.solvers"
@@ -100,6 +102,8 @@ class SolverEntry:
             or ``not loaded`` (found, not imported yet).
         error: Why it is broken.
         description: The solver's ``traits.description``, once loaded.
+        time_limit_s: The solver's own ``traits.time_limit_s``, once loaded.
+        traceback: For an entry broken by an exception: its Python traceback (``arena --debug solvers list``).
     """
 
     name: str
@@ -110,6 +114,8 @@ class SolverEntry:
     status: Status
     error: str | None = None
     description: str = ""
+    time_limit_s: float | None = None
+    traceback: str | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -177,7 +183,7 @@ def _load(entry: SolverEntry, entry_point: EntryPoint) -> tuple[SolverEntry, Sol
     try:
         target = entry_point.load()
     except (Exception, SystemExit) as error:
-        return replace(entry, status="broken", error=f"cannot import {entry.target}: {_describe(error)}"), None
+        return _broken(entry, f"cannot import {entry.target}: {_describe(error)}", error)
     if inspect.isclass(target):
         if not issubclass(target, Solver):
             return _broken(entry, f"{entry.target} is a class but not a solvers.Solver subclass")
@@ -186,14 +192,14 @@ def _load(entry: SolverEntry, entry_point: EntryPoint) -> tuple[SolverEntry, Sol
         try:
             target()  # a class whose __init__ fails is broken, not "ok"
         except (Exception, SystemExit) as error:
-            return _broken(entry, f"{entry.target}() failed: {_describe(error)}")
+            return _broken(entry, f"{entry.target}() failed: {_describe(error)}", error)
         name, traits = getattr(target, "name", None), getattr(target, "traits", None)
         factory: SolverFactory = target
     elif callable(target):
         try:
             made = target()
         except (Exception, SystemExit) as error:
-            return _broken(entry, f"{entry.target}() failed: {_describe(error)}")
+            return _broken(entry, f"{entry.target}() failed: {_describe(error)}", error)
         if not isinstance(made, Solver):
             return _broken(entry, f"{entry.target}() returned {type(made).__name__}, not a solvers.Solver")
         name, traits, factory = made.name, made.traits, target
@@ -203,11 +209,12 @@ def _load(entry: SolverEntry, entry_point: EntryPoint) -> tuple[SolverEntry, Sol
         return _broken(entry, f"the solver's name is {name!r}; it must equal its entry-point name {entry.name!r}")
     if not isinstance(traits, Traits):
         return _broken(entry, f"{entry.target}.traits is a {type(traits).__name__}, not a solvers.Traits")
-    return replace(entry, status="ok", description=traits.description), factory
+    return replace(entry, status="ok", description=traits.description, time_limit_s=traits.time_limit_s), factory
 
 
-def _broken(entry: SolverEntry, error: str) -> tuple[SolverEntry, None]:
-    return replace(entry, status="broken", error=error), None
+def _broken(entry: SolverEntry, error: str, cause: BaseException | None = None) -> tuple[SolverEntry, None]:
+    trace = None if cause is None else "".join(traceback.format_exception(cause))
+    return replace(entry, status="broken", error=error, traceback=trace), None
 
 
 def _describe(error: BaseException) -> str:
@@ -257,6 +264,13 @@ def _find(name: str) -> tuple[SolverEntry, EntryPoint]:
             f"unset {DISABLE_ENV} or remove {name!r} from it to enable it"
         )
     return entry, entry_point
+
+
+def registered_names() -> frozenset[str]:
+    """The names of every registered solver, broken or disabled ones too (nothing is imported)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SolverRegistryWarning)
+        return frozenset(entry.name for entry, _ in _scan())
 
 
 def find_solver(name: str) -> SolverEntry:

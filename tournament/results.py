@@ -41,23 +41,34 @@ Example:
 from __future__ import annotations
 
 import csv
-import hashlib
 import importlib
 import json
 import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from liquidity.errors import InvalidInput
+from tournament._bootstrap import (
+    cluster_counts,
+    clusters_of,
+    exact_sums,
+    median_interval,
+    percentile_interval,
+    seed_of,
+    statistic_rng,
+    twice_median,
+)
+from tournament._records import as_int, as_list, as_mapping, as_optional_int
 from tournament.store import AuctionRow, OutcomeRow, ResultStore
+from tournament.tables import compact_leaderboard, format_wei, leaderboard_cells, score_exponent, unit_label
+from tournament.utilization import CapacityUsage, PoolUsage, Utilization, utilization_of
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -96,6 +107,8 @@ LEADERBOARD_COLUMNS: Final = (
     "median_score_ci_low",
     "median_score_ci_high",
     "won_score",
+    "marginal_score",
+    "copies",
     "gap_to_best",
     "settled",
     "invalid",
@@ -108,8 +121,11 @@ LEADERBOARD_COLUMNS: Final = (
 """Columns of the leaderboard CSV (:meth:`TournamentResults.to_csv`) and DataFrame, in order."""
 
 _STATUSES: Final = ("settled", "invalid", "timed_out", "crashed", "no_bid")
-_LIMB_BITS: Final = 31
+
+
 _PANDAS_HINT: Final = 'pandas is needed for DataFrames: pip install "intent-arena[pandas]"'
+
+
 _RICH_HINT: Final = 'rich is needed for coloured tables: pip install "intent-arena[cli]"'
 
 
@@ -133,7 +149,14 @@ class Standing:
         median_score: Median over auctions of its best valid score (the mean of the two middle values,
             rounded down, for an even number of auctions).
         median_score_ci: 95% bootstrap percentile interval of ``median_score``.
-        won_score: Sum of the scores of its winning bids: what it delivered.
+        won_score: Sum of the scores of its winning bids: what it delivered. It can exceed ``total_score``:
+            with several winners per auction (``fair``), a solver may win with several disjoint solutions, all of
+            which count here, while ``total_score`` counts its single best solution per auction.
+        marginal_score: Sum over auctions of its marginal contribution: the winners' total score with its bids
+            minus without them, on the same other bids (:attr:`auction.AuctionResult.marginal`). What the
+            auction would lose without it; 0 for a solver that only resubmits what others bid.
+        copies: Its valid solutions that settle exactly what another solver's valid solution in the same auction
+            settles (:func:`auction.run.settlement_fingerprint`).
         gap_to_best: Mean over auctions where someone scored of ``(best - own) / best``, where ``best`` is
             the best score any solver proposed: a regret against the best proposal, not against a proven
             optimum. ``None`` when nobody scored in any auction.
@@ -155,6 +178,8 @@ class Standing:
     median_score: int
     median_score_ci: tuple[int, int]
     won_score: int
+    marginal_score: int
+    copies: int
     gap_to_best: float | None
     settled: int
     invalid: int
@@ -178,6 +203,8 @@ class Standing:
             "median_score_ci_low": self.median_score_ci[0],
             "median_score_ci_high": self.median_score_ci[1],
             "won_score": self.won_score,
+            "marginal_score": self.marginal_score,
+            "copies": self.copies,
             "gap_to_best": self.gap_to_best,
             "settled": self.settled,
             "invalid": self.invalid,
@@ -194,7 +221,7 @@ class Standing:
         for name in ("total_score", "median_score"):
             low, high = data.pop(f"{name}_ci_low"), data.pop(f"{name}_ci_high")
             data[f"{name}_ci"] = [str(low), str(high)]
-        for name in ("total_score", "median_score", "won_score"):
+        for name in ("total_score", "median_score", "won_score", "marginal_score"):
             data[name] = str(data[name])
         return data
 
@@ -239,62 +266,6 @@ class Pairwise:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PoolUsage:
-    """Value routed through one pool over the complete auctions.
-
-    Attributes:
-        pool: The liquidity id.
-        value: Sum of the input values of the winners' interactions with it, numeraire wei.
-        share: ``value`` over the value routed through all pools.
-    """
-
-    pool: str
-    value: int
-    share: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CapacityUsage:
-    """How much of a bridge's capacity or a chain's block space the settled winners used.
-
-    Attributes:
-        id: The bridge id or CAIP-2 chain id.
-        mean: Mean share over the complete auctions (an auction that does not mention it counts as 0).
-        max: Largest share in one auction.
-    """
-
-    id: str
-    mean: float
-    max: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Utilization:
-    """Load the winners put on the market's pools, bridges and chains.
-
-    Attributes:
-        pools: Per pool, most value first (then by id).
-        pool_hhi: Herfindahl-Hirschman index of the pools' value shares (0 when nothing was routed).
-        bridges: Per bridge, by id: share of its per-auction capacity.
-        chains: Per chain, by id: share of the block's gas limit.
-    """
-
-    pools: tuple[PoolUsage, ...] = ()
-    pool_hhi: float = 0.0
-    bridges: tuple[CapacityUsage, ...] = ()
-    chains: tuple[CapacityUsage, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready: pool values as decimal strings."""
-        return {
-            "pools": [{"pool": p.pool, "value": str(p.value), "share": p.share} for p in self.pools],
-            "pool_hhi": self.pool_hhi,
-            "bridges": [{"id": b.id, "mean": b.mean, "max": b.max} for b in self.bridges],
-            "chains": [{"id": c.id, "mean": c.mean, "max": c.max} for c in self.chains],
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SolverOutcome:
     """What one solver did in one complete auction, as the results read it.
 
@@ -306,6 +277,8 @@ class SolverOutcome:
         score: Its best valid solution's score in wei when settled, else ``None``.
         won_score: Sum of its winning bids' scores in this auction (0 when it did not win).
         winner: Whether it had at least one winning bid.
+        marginal_score: Its marginal contribution to this auction (see :attr:`Standing.marginal_score`).
+        copies: Its valid solutions identical to another solver's in this auction.
         seconds: Solve wall time. Not compared.
     """
 
@@ -316,6 +289,8 @@ class SolverOutcome:
     score: int | None
     won_score: int
     winner: bool
+    marginal_score: int = 0
+    copies: int = 0
     seconds: float = field(compare=False)
 
 
@@ -568,7 +543,7 @@ class TournamentResults:
         )
 
     def __str__(self) -> str:
-        header, rows, unit = _table(self)
+        header, rows, unit = leaderboard_cells(self)
         widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
         lines = [self._headline(unit)]
         for line in [header, *rows]:
@@ -587,7 +562,7 @@ class TournamentResults:
             from rich.text import Text
         except ImportError as exc:  # pragma: no cover - rich is installed in development
             raise ImportError(_RICH_HINT) from exc
-        header, rows, unit = _compact_table(self)
+        header, rows, unit = compact_leaderboard(self)
         planned = "?" if self.planned is None else str(self.planned)
         table = Table(
             title=f"Leaderboard: {self.completed} of {planned} auctions, scores in {unit}",
@@ -655,12 +630,16 @@ def _build(
 ) -> TournamentResults:
     summaries: list[AuctionSummary] = []
     won: dict[int, dict[str, int]] = {}
+    marginal: dict[int, dict[str, int]] = {}
+    copies: dict[int, dict[str, int]] = {}
     utilization_rows: list[tuple[int, Mapping[str, Any]]] = []
     for auction_row in sorted(auction_rows, key=lambda r: r.auction_index):
-        summary, winning, utilization = _parse_auction(auction_row)
-        summaries.append(summary)
-        won[auction_row.auction_index] = winning
-        utilization_rows.append((auction_row.auction_index, utilization))
+        parsed = _parse_auction(auction_row)
+        summaries.append(parsed.summary)
+        won[auction_row.auction_index] = parsed.winning
+        marginal[auction_row.auction_index] = parsed.marginal
+        copies[auction_row.auction_index] = parsed.copies
+        utilization_rows.append((auction_row.auction_index, parsed.utilization))
     complete = {s.index: position for position, s in enumerate(summaries)}
     rows = [r for r in outcome_rows if r.auction_index in complete]
 
@@ -684,9 +663,9 @@ def _build(
     won_totals = {name: sum(won[s.index].get(name, 0) for s in summaries) for name in solvers}
     total_wins = sum(wins.values())
 
-    seed = _seed_of(config)
-    clusters = _clusters(summaries)
-    counts = _cluster_counts(_rng(seed, "leaderboard"), clusters, resamples) if n else None
+    seed = seed_of(config)
+    clusters = clusters_of(summaries)
+    counts = cluster_counts(statistic_rng(seed, "leaderboard"), clusters, resamples) if n else None
     bests = [max((row[j] for row in scores), default=0) for j in range(n)]
 
     unranked: list[Standing] = []
@@ -702,10 +681,12 @@ def _build(
                 wins=wins[name],
                 win_share=wins[name] / total_wins if total_wins else 0.0,
                 total_score=sum(row),
-                total_score_ci=_interval(_exact_sums(counts, row)) if counts is not None else (0, 0),
-                median_score=_median2(sorted(row)) // 2 if row else 0,
-                median_score_ci=_median_interval(row, counts) if counts is not None else (0, 0),
+                total_score_ci=percentile_interval(exact_sums(counts, row)) if counts is not None else (0, 0),
+                median_score=twice_median(sorted(row)) // 2 if row else 0,
+                median_score_ci=median_interval(row, counts) if counts is not None else (0, 0),
                 won_score=won_totals[name],
+                marginal_score=sum(marginal[s.index].get(name, 0) for s in summaries),
+                copies=sum(copies[s.index].get(name, 0) for s in summaries),
                 gap_to_best=math.fsum(gaps) / len(gaps) if gaps else None,
                 p50_seconds=float(np.percentile(seconds, 50)) if seconds.size else None,
                 p95_seconds=float(np.percentile(seconds, 95)) if seconds.size else None,
@@ -741,7 +722,7 @@ def _build(
         comparisons=tuple(comparisons),
         hhi=hhi,
         effective_solvers=1.0 / hhi if hhi else 0.0,
-        utilization=_utilization(utilization_rows),
+        utilization=utilization_of(utilization_rows),
         outcomes=tuple(
             SolverOutcome(
                 auction=r.auction_index,
@@ -751,6 +732,8 @@ def _build(
                 score=r.score if r.status == "settled" else None,
                 won_score=won[r.auction_index].get(r.solver, 0),
                 winner=r.solver in won[r.auction_index],
+                marginal_score=marginal[r.auction_index].get(r.solver, 0),
+                copies=copies[r.auction_index].get(r.solver, 0),
                 seconds=r.seconds,
             )
             for r in sorted(rows, key=lambda r: (r.auction_index, r.solver))
@@ -770,23 +753,19 @@ def _planned(config: Mapping[str, Any]) -> int | None:
     return planned if isinstance(planned, int) and not isinstance(planned, bool) and planned >= 0 else None
 
 
-def _seed_of(config: Mapping[str, Any]) -> int:
-    """The tournament's seed as a non-negative int (a stable hash of anything else)."""
-    seed = config.get("seed", 0)
-    if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
-        return seed
-    digest = hashlib.sha256(json.dumps(seed, sort_keys=True, default=str).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+@dataclass(frozen=True, slots=True)
+class _ParsedAuction:
+    summary: AuctionSummary
+    winning: dict[str, int]
+    """Per winning solver, the sum of its winning bids' scores."""
+    utilization: Mapping[str, Any]
+    marginal: dict[str, int]
+    copies: dict[str, int]
+    """Per solver, its valid solutions identical to another solver's."""
 
 
-def _rng(seed: int, *labels: str) -> np.random.Generator:
-    """A generator for one statistic: the tournament seed plus labels, through a SeedSequence."""
-    words = [int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big") for label in labels]
-    return np.random.default_rng(np.random.SeedSequence([seed, *words]))
-
-
-def _parse_auction(row: AuctionRow) -> tuple[AuctionSummary, dict[str, int], Mapping[str, Any]]:
-    """An auction row's summary, its winners' winning scores, and its utilization mapping."""
+def _parse_auction(row: AuctionRow) -> _ParsedAuction:
+    """An auction row, read as untrusted JSON (records written before a key existed lack it: 0 each)."""
     where = f"auctions[{row.auction_index}]"
     result = row.result
     if not isinstance(result, Mapping):
@@ -799,15 +778,15 @@ def _parse_auction(row: AuctionRow) -> tuple[AuctionSummary, dict[str, int], Map
         won = result["won"]
         if not isinstance(won, Mapping):
             raise InvalidInput(f"{where}.won", f"expected an object of solver: score, got {type(won).__name__}")
-        winning = {str(name): _int(value, f"{where}.won.{name}") for name, value in won.items()}
+        winning = {str(name): as_int(value, f"{where}.won.{name}") for name, value in won.items()}
     else:
-        for solution in _list(auction.get("solutions"), f"{where}.auction.solutions"):
+        for solution in as_list(auction.get("solutions"), f"{where}.auction.solutions"):
             if isinstance(solution, Mapping) and solution.get("winner"):
                 name = str(solution.get("solver"))
                 score = solution.get("score")
-                add = 0 if score is None else _int(score, f"{where}.auction.solutions")
+                add = 0 if score is None else as_int(score, f"{where}.auction.solutions")
                 winning[name] = winning.get(name, 0) + add
-        for bid in _list(auction.get("winners"), f"{where}.auction.winners"):
+        for bid in as_list(auction.get("winners"), f"{where}.auction.winners"):
             if isinstance(bid, Mapping) and "solver" in bid:
                 winning.setdefault(str(bid["solver"]), 0)
     utilization = result.get("utilization") or {}
@@ -816,47 +795,25 @@ def _parse_auction(row: AuctionRow) -> tuple[AuctionSummary, dict[str, int], Map
     summary = AuctionSummary(
         index=row.auction_index,
         instance_id=row.instance_id,
-        episode=_optional_int(result.get("episode"), f"{where}.episode"),
-        block=_optional_int(result.get("block"), f"{where}.block"),
-        intents=_int(result.get("intents", 0), f"{where}.intents"),
-        arrived=_int(result.get("arrived", 0), f"{where}.arrived"),
-        expired=_int(result.get("expired", 0), f"{where}.expired"),
-        filled=_int(result.get("filled", 0), f"{where}.filled"),
-        volume=_int(result.get("volume", 0), f"{where}.volume"),
+        episode=as_optional_int(result.get("episode"), f"{where}.episode"),
+        block=as_optional_int(result.get("block"), f"{where}.block"),
+        intents=as_int(result.get("intents", 0), f"{where}.intents"),
+        arrived=as_int(result.get("arrived", 0), f"{where}.arrived"),
+        expired=as_int(result.get("expired", 0), f"{where}.expired"),
+        filled=as_int(result.get("filled", 0), f"{where}.filled"),
+        volume=as_int(result.get("volume", 0), f"{where}.volume"),
         winners=tuple(sorted(winning)),
     )
-    return summary, winning, utilization
-
-
-def _utilization(rows: Sequence[tuple[int, Mapping[str, Any]]]) -> Utilization:
-    """Utilization over ``(auction index, utilization mapping)`` pairs, one per complete auction."""
-    n = len(rows)
-    pools: dict[str, int] = {}
-    bridges: dict[str, list[float]] = {}
-    chains: dict[str, list[float]] = {}
-    for index, row in rows:
-        where = f"auctions[{index}].utilization"
-        for pool, value in _mapping(row.get("pools"), f"{where}.pools").items():
-            pools[str(pool)] = pools.get(str(pool), 0) + _int(value, f"{where}.pools.{pool}")
-        for key, target in (("bridges", bridges), ("chains", chains)):
-            for name, share in _mapping(row.get(key), f"{where}.{key}").items():
-                target.setdefault(str(name), []).append(_float(share, f"{where}.{key}.{name}"))
-    routed = sum(pools.values())
-    pool_usage = tuple(
-        PoolUsage(pool=pool, value=value, share=value / routed if routed else 0.0)
-        for pool, value in sorted(pools.items(), key=lambda item: (-item[1], item[0]))
-    )
-    hhi = sum(value * value for value in pools.values()) / (routed * routed) if routed else 0.0
-
-    def capacity(values: dict[str, list[float]]) -> tuple[CapacityUsage, ...]:
-        return tuple(
-            CapacityUsage(
-                id=name, mean=math.fsum(shares) / n, max=max(shares) if len(shares) == n else max(0.0, *shares)
-            )
-            for name, shares in sorted(values.items())
-        )
-
-    return Utilization(pools=pool_usage, pool_hhi=hhi, bridges=capacity(bridges), chains=capacity(chains))
+    marginal = {
+        str(name): as_int(value, f"{where}.auction.marginal.{name}")
+        for name, value in as_mapping(auction.get("marginal"), f"{where}.auction.marginal").items()
+    }
+    copies: dict[str, int] = {}
+    for solution in as_list(auction.get("solutions"), f"{where}.auction.solutions"):
+        if isinstance(solution, Mapping) and solution.get("identicalTo"):
+            name = str(solution.get("solver"))
+            copies[name] = copies.get(name, 0) + 1
+    return _ParsedAuction(summary, winning, utilization, marginal, copies)
 
 
 def _compare(
@@ -865,10 +822,10 @@ def _compare(
     m = len(left)
     differences = [x - y for x, y in zip(left, right, strict=True)]
     if m:
-        counts = _cluster_counts(_rng(seed, "pairwise", a, b), clusters, resamples)
-        sums = _exact_sums(counts, differences)
+        counts = cluster_counts(statistic_rng(seed, "pairwise", a, b), clusters, resamples)
+        sums = exact_sums(counts, differences)
         sizes = counts.sum(axis=1).tolist()
-        low, high = _interval([Fraction(total, size) for total, size in zip(sums, sizes, strict=True)])
+        low, high = percentile_interval([Fraction(total, size) for total, size in zip(sums, sizes, strict=True)])
         mean = round(Fraction(sum(differences), m))
         ci = (math.floor(low), math.ceil(high))
     else:
@@ -885,119 +842,8 @@ def _compare(
     )
 
 
-# -- exact bootstrap arithmetic ------------------------------------------------------------------------------------
-
-
-_Exact = TypeVar("_Exact", int, Fraction)
-
-
-def _clusters(summaries: Sequence[AuctionSummary]) -> list[int]:
-    """The resampling unit of each auction: its episode (auctions of one episode share a market), else itself."""
-    labels: dict[tuple[str, int], int] = {}
-    return [
-        labels.setdefault(("episode", s.episode) if s.episode is not None else ("auction", s.index), len(labels))
-        for s in summaries
-    ]
-
-
-def _cluster_counts(rng: np.random.Generator, clusters: Sequence[int], resamples: int) -> np.ndarray[Any, Any]:
-    """Per resample (row), how often each auction was drawn, drawing whole clusters with replacement.
-
-    ``clusters`` labels each auction's cluster with ``0 .. k - 1``; each resample draws ``k`` clusters, and an
-    auction counts as often as its cluster was drawn (the cluster bootstrap).
-    """
-    labels = np.asarray(clusters, dtype=np.int64)
-    k = int(labels.max()) + 1
-    draws = rng.integers(0, k, size=(resamples, k))
-    flat = (draws + k * np.arange(resamples, dtype=np.int64)[:, None]).ravel()
-    per_cluster = np.bincount(flat, minlength=resamples * k).reshape(resamples, k).astype(np.int64)
-    return per_cluster[:, labels]
-
-
-def _exact_sums(counts: np.ndarray[Any, Any], values: Sequence[int]) -> list[int]:
-    """``counts @ values`` exactly, for arbitrary-size ints: 31-bit limbs keep every int64 product exact."""
-    shift = min(0, min(values, default=0))
-    shifted = [v - shift for v in values]
-    width = max((v.bit_length() for v in shifted), default=0)
-    mask = (1 << _LIMB_BITS) - 1
-    sums = [0] * counts.shape[0]
-    for offset in range(0, width, _LIMB_BITS):
-        limb = np.array([(v >> offset) & mask for v in shifted], dtype=np.int64)
-        part = counts @ limb
-        sums = [total + (int(p) << offset) for total, p in zip(sums, part.tolist(), strict=True)]
-    draws = counts.shape[1]
-    return [total + shift * draws for total in sums]
-
-
-def _interval(statistics: Sequence[_Exact]) -> tuple[_Exact, _Exact]:
-    """The 2.5th and 97.5th percentiles as order statistics, rounded outward (exact ints or fractions)."""
-    ordered = sorted(statistics)
-    last = len(ordered) - 1
-    return ordered[last // 40], ordered[-(-39 * last // 40)]
-
-
-def _median2(ordered: Sequence[int]) -> int:
-    """Twice the median of sorted ints (an int even when the median is a half)."""
-    n = len(ordered)
-    return 2 * ordered[n // 2] if n % 2 else ordered[n // 2 - 1] + ordered[n // 2]
-
-
-def _median_interval(values: Sequence[int], counts: np.ndarray[Any, Any]) -> tuple[int, int]:
-    """Bootstrap interval of the median, exactly: each resample's median from its counts of the sorted values."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ordered = [values[i] for i in order]
-    cumulative = np.cumsum(counts[:, order], axis=1)
-    twice = []
-    for row in cumulative:
-        size = int(row[-1])
-        low = int(np.searchsorted(row, (size - 1) // 2, side="right"))  # position of the lower middle draw
-        high = int(np.searchsorted(row, size // 2, side="right"))
-        twice.append(ordered[low] + ordered[high])
-    low_twice, high_twice = _interval(twice)
-    return low_twice // 2, -(-high_twice // 2)
-
-
-# -- parsing helpers -----------------------------------------------------------------------------------------------
-
-
-def _int(value: Any, where: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    raise InvalidInput(where, f"expected an integer or a decimal string, got {value!r}")
-
-
-def _optional_int(value: Any, where: str) -> int | None:
-    return None if value is None else _int(value, where)
-
-
-def _float(value: Any, where: str) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    raise InvalidInput(where, f"expected a finite number, got {value!r}")
-
-
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidInput(where, f"expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, where: str) -> Sequence[Any]:
-    if value is None:
-        return ()
-    if not isinstance(value, list | tuple):
-        raise InvalidInput(where, f"expected a JSON array, got {type(value).__name__}")
-    return value
-
-
 # -- CSV -----------------------------------------------------------------------------------------------------------
+
 
 _INT_COLUMNS: Final = frozenset(
     {
@@ -1010,6 +856,8 @@ _INT_COLUMNS: Final = frozenset(
         "median_score_ci_low",
         "median_score_ci_high",
         "won_score",
+        "marginal_score",
+        "copies",
         *_STATUSES,
     }
 )
@@ -1031,7 +879,7 @@ def _standing_from_row(row: Mapping[str, str], line: int) -> Standing:
         if column == "solver":
             values[column] = text
         elif column in _INT_COLUMNS:
-            values[column] = _int(text, where)
+            values[column] = as_int(text, where)
         elif text == "" and column in ("gap_to_best", "p50_seconds", "p95_seconds"):
             values[column] = None
         else:
@@ -1049,6 +897,8 @@ def _standing_from_row(row: Mapping[str, str], line: int) -> Standing:
         median_score=values["median_score"],
         median_score_ci=(values["median_score_ci_low"], values["median_score_ci_high"]),
         won_score=values["won_score"],
+        marginal_score=values["marginal_score"],
+        copies=values["copies"],
         gap_to_best=values["gap_to_best"],
         settled=values["settled"],
         invalid=values["invalid"],
@@ -1069,120 +919,3 @@ def _pandas() -> Any:
         return importlib.import_module("pandas")
     except ImportError as exc:  # pragma: no cover - pandas is installed in development
         raise ImportError(_PANDAS_HINT) from exc
-
-
-def score_exponent(values: Sequence[int]) -> int:
-    """The power of ten to show wei figures in: a multiple of 3 leaving the largest below 1000 (0 below 1e6).
-
-    Examples:
-        >>> score_exponent([5, 999_999]), score_exponent([2 * 10**18, 7]), score_exponent([])
-        (0, 18, 0)
-    """
-    largest = max((abs(v) for v in values), default=0)
-    if largest < 10**6:
-        return 0
-    return 3 * ((len(str(largest)) - 1) // 3)
-
-
-def format_wei(value: int, exponent: int) -> str:
-    """``value`` wei in units of ``10**exponent``, three decimals (exact decimal rounding).
-
-    Examples:
-        >>> format_wei(1234567890123456789, 18), format_wei(42, 0)
-        ('1.235', '42')
-    """
-    if exponent == 0:
-        return str(value)
-    return str(Decimal(value).scaleb(-exponent).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN))
-
-
-def unit_label(exponent: int) -> str:
-    """How a unit of ``10**exponent`` wei is written (``"wei"`` or ``"1e18 wei"``)."""
-    return "wei" if exponent == 0 else f"1e{exponent} wei"
-
-
-def _compact_table(results: TournamentResults) -> tuple[list[str], list[list[str]], str]:
-    """The leaderboard for a terminal: intervals under their figure, failures in one column, p95 time only."""
-    # The unit fits the medians (the smaller figures), so that no cell needs a long run of leading zeros.
-    exponent = score_exponent([v for s in results.standings for v in (s.median_score, *s.median_score_ci)])
-
-    def money(value: int) -> str:
-        shown = Decimal(value).scaleb(-exponent)
-        # Four significant digits (a table, not an account); large figures keep all their integer digits.
-        return f"{shown:.0f}" if abs(shown) >= 1000 else f"{shown:.4g}"
-
-    def failures(s: Standing) -> str:
-        counts = (("invalid", s.invalid), ("timed out", s.timed_out), ("crashed", s.crashed), ("no bid", s.no_bid))
-        return "\n".join(f"{count} {what}" for what, count in counts if count) or "-"
-
-    header = ["#", "Solver", "Wins", "Total", "Median", "Gap", "Fails", "p95 s"]
-    rows = [
-        [
-            str(s.rank),
-            s.solver,
-            f"{s.wins}\n{100 * s.win_share:.1f}%",
-            f"{money(s.total_score)}\n[{money(s.total_score_ci[0])}, {money(s.total_score_ci[1])}]",
-            f"{money(s.median_score)}\n[{money(s.median_score_ci[0])}, {money(s.median_score_ci[1])}]",
-            "-" if s.gap_to_best is None else f"{100 * s.gap_to_best:.1f}%",
-            failures(s),
-            "-" if s.p95_seconds is None else f"{s.p95_seconds:.2f}",
-        ]
-        for s in results.standings
-    ]
-    return header, rows, unit_label(exponent)
-
-
-def _table(results: TournamentResults) -> tuple[list[str], list[list[str]], str]:
-    """Header, rows and unit of the leaderboard as text cells."""
-    wei = [
-        v
-        for s in results.standings
-        for v in (s.total_score, *s.total_score_ci, s.median_score, *s.median_score_ci, s.won_score)
-    ]
-    exponent = score_exponent(wei)
-    header = [
-        "Rank",
-        "Solver",
-        "Wins",
-        "Win %",
-        "Total",
-        "Total 95% CI",
-        "Median",
-        "Median 95% CI",
-        "Won",
-        "Gap",
-        "Settled",
-        "Invalid",
-        "Timeouts",
-        "Crashed",
-        "No bid",
-        "p50 s",
-        "p95 s",
-    ]
-
-    def money(value: int) -> str:
-        return format_wei(value, exponent)
-
-    rows = [
-        [
-            str(s.rank),
-            s.solver,
-            str(s.wins),
-            f"{100 * s.win_share:.1f}%",
-            money(s.total_score),
-            f"[{money(s.total_score_ci[0])}, {money(s.total_score_ci[1])}]",
-            money(s.median_score),
-            f"[{money(s.median_score_ci[0])}, {money(s.median_score_ci[1])}]",
-            money(s.won_score),
-            "-" if s.gap_to_best is None else f"{100 * s.gap_to_best:.1f}%",
-            str(s.settled),
-            str(s.invalid),
-            str(s.timed_out),
-            str(s.crashed),
-            str(s.no_bid),
-            "-" if s.p50_seconds is None else f"{s.p50_seconds:.3f}",
-            "-" if s.p95_seconds is None else f"{s.p95_seconds:.3f}",
-        ]
-        for s in results.standings
-    ]
-    return header, rows, unit_label(exponent)

@@ -26,22 +26,13 @@ Executors (:func:`get_executor`):
   in a local child process in the same way, so the outcomes are the same.
 
 Results do not depend on the number of workers or the executor (only ``seconds`` does): tasks carry their
-own seeds, and results come back in task order. :func:`task_seeds` derives the seeds from one top seed.
-
-Examples:
-    >>> seeds = task_seeds(7, auctions=2, solvers=["split", "baseline"])
-    >>> list(seeds)
-    [(0, 'baseline'), (0, 'split'), (1, 'baseline'), (1, 'split')]
-    >>> seeds == task_seeds(7, auctions=2, solvers=["baseline", "split"])
-    True
-    >>> seeds[(1, "split")] == task_seeds(7, auctions=2, solvers=["split"])[(1, "split")]
-    True
+own seeds (:func:`~tournament.tasks.task_seeds`), and results come back in task order. The task and result
+values and their wire format are in :mod:`tournament.tasks` (re-exported here).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import os
@@ -57,18 +48,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
-import numpy as np
-
-from auction.instance import AuctionInstance
-from auction.io import instance_from_json
-from auction.solution import Solution, Submission
-from auction.solution_io import solution_to_json, submission_from_json
 from liquidity.errors import InvalidInput
-from solvers import load_solver
 from solvers.registry import SolverEntry
-from solvers.remote import RemoteSolverTimeout
 from solvers.testing import ConformanceReport
-from tournament.sandbox import MAX_ANSWER_BYTES, MAX_REASON_CHARS, Sandbox, find_sandbox, worker_environment
+from tournament.sandbox import MAX_ANSWER_BYTES, Sandbox, find_sandbox, worker_environment
+from tournament.tasks import (
+    MAX_TIME_LIMIT_S,
+    MAX_TRACEBACK_CHARS,
+    MIN_MEMORY_LIMIT_MB,
+    SolveResult,
+    SolveStatus,
+    SolveTask,
+    check_memory_limit,
+    describe_error,
+    result_from_message,
+    result_message,
+    run_task,
+    task_message,
+    task_seeds,
+)
 
 __all__ = [
     "DEFAULT_GRACE_S",
@@ -93,17 +91,11 @@ __all__ = [
     "task_seeds",
 ]
 
-SolveStatus = Literal["proposed", "no_bid", "timed_out", "crashed"]
-"""What became of one solver call."""
-
 Progress = Callable[["SolveResult"], None]
 """Called with each result as its task finishes (in completion order, which may differ from task order)."""
 
 FollowUp = Callable[["SolveResult"], Sequence["SolveTask"]]
 """Called with each result as its task finishes; returns tasks to queue behind the others (a pipeline)."""
-
-MAX_TIME_LIMIT_S: Final = 86_400.0
-"""The longest time limit a solver call may have: a day (a longer one is a mistake, or infinite)."""
 
 DEFAULT_GRACE_S: Final = 1.0
 """Seconds a solver may overrun its time limit before its process is terminated (then killed)."""
@@ -113,198 +105,6 @@ DEFAULT_STARTUP_TIMEOUT_S: Final = 60.0
 
 _KILL_WAIT_S: Final = 0.5
 """Seconds between asking a worker to terminate (SIGTERM) and killing it (SIGKILL)."""
-
-
-MIN_MEMORY_LIMIT_MB: Final = 256
-"""The smallest memory limit a solver call may have: the interpreter and the framework alone map about 150 MB,
-so a smaller address-space limit could not be told apart from no limit at all (or from a broken worker)."""
-
-
-def check_memory_limit(megabytes: object) -> None:
-    """Refuse a memory limit that is not an integer of at least :data:`MIN_MEMORY_LIMIT_MB` (``None``: none).
-
-    Raises:
-        InvalidInput: ``field`` ``"memory_limit_mb"``.
-
-    Examples:
-        >>> check_memory_limit(2048), check_memory_limit(None)
-        (None, None)
-        >>> check_memory_limit(1)
-        Traceback (most recent call last):
-        ...
-        liquidity.errors.InvalidInput: memory_limit_mb: must be at least 256 MB (a solver process needs ...), got 1
-    """
-    if megabytes is None:
-        return
-    if isinstance(megabytes, bool) or not isinstance(megabytes, int):
-        raise InvalidInput("memory_limit_mb", f"must be an integer number of MB or None, got {megabytes!r}")
-    if megabytes < MIN_MEMORY_LIMIT_MB:
-        raise InvalidInput(
-            "memory_limit_mb",
-            f"must be at least {MIN_MEMORY_LIMIT_MB} MB (a solver process needs that much to start), got {megabytes}",
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SolveTask:
-    """One solver call: a solver, its seed and the sealed instance.
-
-    Attributes:
-        key: What the call belongs to, e.g. ``"auction-3"``; carried into the result.
-        solver: The solver's registry name (see :func:`solvers.load_solver`).
-        seed: Passed to ``reset(seed=...)``; see :func:`task_seeds`.
-        instance: The instance as :func:`auction.io.instance_to_json` writes it: it pickles cheaply and the
-            solver gets its own copy.
-        time_limit_s: The solver's time limit (``limit_time``); the runner kills it ``grace`` seconds after.
-        memory_limit_mb: Address-space limit of the worker process (``RLIMIT_AS``, soft and hard), or
-            ``None`` for none. Enforced by the local executor on Linux; other systems may ignore it.
-        max_solutions: The most solutions kept from the call (the auction's cap per solver); ``None`` keeps all.
-
-    Raises:
-        InvalidInput: A non-positive time or memory limit, or a negative seed.
-    """
-
-    key: str
-    solver: str
-    seed: int
-    instance: dict[str, Any]
-    time_limit_s: float
-    memory_limit_mb: int | None = 2048
-    max_solutions: int | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise InvalidInput("seed", f"must be a non-negative integer, got {self.seed!r}")
-        if not 0 < self.time_limit_s <= MAX_TIME_LIMIT_S:
-            raise InvalidInput(
-                "time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {self.time_limit_s!r}"
-            )
-        check_memory_limit(self.memory_limit_mb)
-        if self.max_solutions is not None and (
-            isinstance(self.max_solutions, bool) or not isinstance(self.max_solutions, int) or self.max_solutions < 1
-        ):
-            raise InvalidInput("max_solutions", f"must be a positive integer or None, got {self.max_solutions!r}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SolveResult:
-    """What became of one :class:`SolveTask`.
-
-    Attributes:
-        key: The task's key.
-        solver: The task's solver.
-        status: ``proposed``, ``no_bid``, ``timed_out`` or ``crashed`` (see the module docs).
-        solutions: The proposed solutions as JSON (:func:`auction.solution_io.solution_to_json`); empty unless
-            ``proposed``.
-        reason: Why it did not propose: the exception, ``"exceeded 2.0 s"``, ``"killed by signal 9 (SIGKILL)"``,
-            ``"memory limit: ..."``, or the solver's notes for ``no_bid`` (``None`` when it left none).
-        seconds: Wall time of the call (loading and solving; for a killed worker, until it was killed).
-    """
-
-    key: str
-    solver: str
-    status: SolveStatus
-    solutions: tuple[dict[str, Any], ...] = ()
-    reason: str | None = None
-    seconds: float = 0.0
-
-    def submission(self, instance: AuctionInstance) -> Submission:
-        """The proposed solutions as a :class:`~auction.Submission` for ``instance`` (empty unless proposed).
-
-        Raises:
-            InvalidSolution: A solution does not read back on this instance.
-        """
-        data = {"solver": self.solver, "solutions": list(self.solutions)}
-        return submission_from_json(data, instance)
-
-
-# ------------------------------------------------------------------------------------------------ one call
-def run_task(task: SolveTask) -> SolveResult:
-    """Run one task in the current process; every failure of the solver becomes a ``crashed`` result.
-
-    Loads the solver by name, gives it the task's time limit, resets it with the task's seed, rebuilds the
-    instance from JSON, solves and serializes the solutions. Nothing is enforced here (no time or memory
-    limit): this is what the executors' workers call.
-
-    Examples:
-        >>> from auction import generate_instance
-        >>> from auction.io import instance_to_json
-        >>> sealed = instance_to_json(generate_instance(1, orders=5))
-        >>> task = SolveTask(key="auction-0", solver="no_such_solver", seed=0, instance=sealed, time_limit_s=1)
-        >>> result = run_task(task)
-        >>> result.status, result.reason.startswith("loading the solver: SolverLoadError: no solver named")
-        ('crashed', True)
-    """
-    started = time.perf_counter()
-
-    def done(status: SolveStatus, reason: str | None = None, solutions: tuple[dict[str, Any], ...] = ()) -> SolveResult:
-        seconds = time.perf_counter() - started
-        return SolveResult(
-            key=task.key, solver=task.solver, status=status, solutions=solutions, reason=reason, seconds=seconds
-        )
-
-    stage = "loading the solver"
-    try:
-        bidder = load_solver(task.solver)
-        stage = "setting up the solver"
-        bidder.limit_time(task.time_limit_s)
-        bidder.reset(seed=task.seed)
-        stage = "reading the instance"
-        instance = instance_from_json(task.instance)
-        stage = "solving"
-        proposed: object = bidder.solve(instance)
-        if not isinstance(proposed, list) or not all(isinstance(item, Solution) for item in proposed):
-            return done("crashed", f"solve() returned {_kind(proposed)}, not a list of auction.Solution")
-        if not proposed:
-            return done("no_bid", "; ".join(bidder.notes) or None)
-        stage = "writing the solutions"
-        kept = proposed if task.max_solutions is None else proposed[: task.max_solutions]
-        solutions = tuple(solution_to_json(solution) for solution in kept)
-    except RemoteSolverTimeout as error:  # a remote engine that did not answer in time timed out
-        return done("timed_out", str(error))
-    except MemoryError as error:
-        return done("crashed", f"memory limit: {_describe(error)}")
-    except (Exception, SystemExit) as error:
-        return done("crashed", f"{stage}: {_describe(error)}")
-    return done("proposed", solutions=solutions)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, list):
-        wrong = next(item for item in value if not isinstance(item, Solution))
-        return f"a list holding a {type(wrong).__name__}"
-    return f"a {type(value).__name__}"
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-# ------------------------------------------------------------------------------------------------ seeds
-def task_seeds(seed: int, auctions: int, solvers: Sequence[str]) -> dict[tuple[int, str], int]:
-    """Each solver's seed in each auction, split from one top seed with :class:`numpy.random.SeedSequence`.
-
-    The top sequence is split per auction (``SeedSequence(seed).spawn(auctions)``), and each auction's
-    sequence per solver. A solver's child is keyed by a hash of its name (the first 8 bytes of its SHA-256)
-    rather than by its position, so its seed depends on the top seed, the auction index and its own name only:
-    not on the other solvers, their order, or the number of workers. Keys come in auction order, then sorted
-    solver name order. Seeds are 32-bit (``0 <= seed < 2**32``).
-
-    Raises:
-        InvalidInput: A negative seed or number of auctions.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidInput("seed", f"must be a non-negative integer, got {seed!r}")
-    if auctions < 0:
-        raise InvalidInput("auctions", f"must be non-negative, got {auctions!r}")
-    names = sorted(set(solvers))
-    seeds: dict[tuple[int, str], int] = {}
-    for index, auction in enumerate(np.random.SeedSequence(seed).spawn(auctions)):
-        for name in names:
-            tag = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
-            child = np.random.SeedSequence(auction.entropy, spawn_key=(*auction.spawn_key, tag))
-            seeds[(index, name)] = int(child.generate_state(1, dtype=np.uint32)[0])
-    return seeds
 
 
 # ------------------------------------------------------------------------------------------------ executors
@@ -322,71 +122,6 @@ class Executor(Protocol):
         never wait for a whole batch.
         """
         ...
-
-
-# ------------------------------------------------------------------------------------------------ messages
-def task_message(task: SolveTask, path: Sequence[str]) -> dict[str, Any]:
-    """What a worker reads on stdin: the task as plain data and the caller's import path."""
-    return {
-        "task": {
-            "key": task.key,
-            "solver": task.solver,
-            "seed": task.seed,
-            "instance": task.instance,
-            "time_limit_s": task.time_limit_s,
-            "memory_limit_mb": task.memory_limit_mb,
-            "max_solutions": task.max_solutions,
-        },
-        "path": list(path),
-    }
-
-
-def result_message(result: SolveResult) -> dict[str, Any]:
-    """What a worker writes back for its result (the parent fills in the key, the solver and the time)."""
-    return {"kind": "result", "status": result.status, "solutions": list(result.solutions), "reason": result.reason}
-
-
-_STATUSES: Final = frozenset(("proposed", "no_bid", "timed_out", "crashed"))
-
-
-def result_from_message(task: SolveTask, message: object, seconds: float) -> SolveResult:
-    """Read a worker's answer as untrusted data: only its status, solutions and reason count.
-
-    The key, the solver and the time are the caller's own; at most ``task.max_solutions`` solutions are kept
-    (the rest are dropped here, before anything is stored), and a reason is cut to
-    :data:`~tournament.sandbox.MAX_REASON_CHARS` characters.
-    """
-
-    def failed(reason: str) -> SolveResult:
-        return SolveResult(key=task.key, solver=task.solver, status="crashed", reason=reason, seconds=seconds)
-
-    if not isinstance(message, dict) or message.get("kind") != "result":
-        return failed("the worker's answer is not a result message")
-    status, solutions, reason = message.get("status"), message.get("solutions"), message.get("reason")
-    if status not in _STATUSES:
-        return failed(f"the worker's answer has no valid status ({str(status)[:40]!r})")
-    if not isinstance(solutions, list) or not all(isinstance(item, dict) for item in solutions):
-        return failed("the worker's answer holds solutions that are not JSON objects")
-    if reason is not None and not isinstance(reason, str):
-        return failed("the worker's answer has a reason that is not text")
-    if status == "proposed" and not solutions:
-        return failed("the worker answered 'proposed' without solutions")
-    if status != "proposed":
-        solutions = []
-    if reason is not None and len(reason) > MAX_REASON_CHARS:
-        reason = reason[: MAX_REASON_CHARS - 1] + "…"
-    if task.max_solutions is not None and len(solutions) > task.max_solutions:
-        note = f"kept the first {task.max_solutions} of {len(solutions)} solutions"
-        reason = note if reason is None else f"{note}; {reason}"
-        solutions = solutions[: task.max_solutions]
-    return SolveResult(
-        key=task.key,
-        solver=task.solver,
-        status=status,
-        solutions=tuple(solutions),
-        reason=reason,
-        seconds=seconds,
-    )
 
 
 @dataclass(slots=True, kw_only=True)
@@ -509,7 +244,7 @@ class LocalExecutor:
                             key=task.key,
                             solver=task.solver,
                             status="crashed",
-                            reason=f"no worker could be started: {_describe(error)}",
+                            reason=f"no worker could be started: {describe_error(error)}",
                         )
                         results[index] = refused
                         if progress is not None:
@@ -779,13 +514,30 @@ def describe_solvers(*, sandbox: Sandbox | str | None = None, timeout_s: float =
     fields = set(SolverEntry.__dataclass_fields__)
     described = []
     for entry in entries:
-        if not isinstance(entry, dict) or set(entry) != fields or entry.get("status") not in _ENTRY_STATUSES:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) != fields
+            or entry.get("status") not in _ENTRY_STATUSES
+            or not isinstance(entry.get("builtin"), bool)
+            or not all(isinstance(entry.get(name), str) for name in ("name", "target", "origin", "version"))
+            or not all(isinstance(entry.get(name), str | None) for name in ("error", "traceback"))
+            or not isinstance(entry.get("description"), str)
+            or not _is_limit(entry.get("time_limit_s"))
+        ):
             raise InvalidInput("solvers", "the worker that loads the plugins answered a malformed entry")
+        trace = entry["traceback"]
+        entry["traceback"] = None if trace is None else trace[-MAX_TRACEBACK_CHARS:]
         described.append(SolverEntry(**{name: entry[name] for name in fields}))
     return tuple(described)
 
 
 _ENTRY_STATUSES: Final = frozenset(("ok", "broken", "disabled", "not loaded"))
+
+
+def _is_limit(value: object) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_TIME_LIMIT_S
 
 
 def check_in_worker(
@@ -1054,7 +806,7 @@ class RayExecutor:
                 ray.init(address=self.address, num_cpus=self.workers if self.address is None else None)
             except Exception as error:  # Ray raises many kinds: unreachable address, missing client extra, ...
                 where = "a local Ray" if self.address is None else f"the Ray cluster at {self.address}"
-                raise InvalidInput("executor", f"cannot start {where}: {_describe(error)}") from None
+                raise InvalidInput("executor", f"cannot start {where}: {describe_error(error)}") from None
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
         results: list[SolveResult | None] = [None] * len(tasks)
@@ -1076,7 +828,7 @@ class RayExecutor:
                         try:
                             result: SolveResult = ray.get(ref, timeout=self.overhead_s)
                         except Exception as error:  # the Ray task failed: its worker or node was lost
-                            result = _lost(task, f"ray: {_describe(error)}", now - submitted)
+                            result = _lost(task, f"ray: {describe_error(error)}", now - submitted)
                     elif now >= deadline:
                         ray.cancel(ref, force=True)
                         result = SolveResult(

@@ -43,9 +43,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -61,7 +63,8 @@ from auction.solution_io import submission_from_json
 from liquidity.assets import AssetId
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
-from solvers.registry import find_solver
+from solvers.base import Solver
+from solvers.registry import find_solver, registered_names
 from solvers.remote import RemoteSolver, is_remote
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
@@ -77,6 +80,7 @@ from tournament.runner import (
 from tournament.scenarios import EvolvingMarket, get_scenario
 from tournament.store import OutcomeRow as _OutcomeRow
 from tournament.store import ResultStore
+from tournament.tasks import pack_solver
 
 __all__ = ["REPLAY", "Tournament", "TournamentConfig", "TournamentProgress"]
 
@@ -235,7 +239,10 @@ class Tournament:
     fails before anything runs); :meth:`play` runs it.
 
     Args:
-        solvers: Registered solver names (see :func:`solvers.available`), or URLs of CoW-compatible engines.
+        solvers: Registered solver names (see :func:`solvers.available`), URLs of CoW-compatible engines, or
+            solvers of your own: a :class:`~solvers.Solver` instance or subclass, defined anywhere (a notebook
+            too). Yours run in the same isolated workers as plugins, under their ``name``, which must not be a
+            registered solver's.
         scenario: A scenario id.
         auctions: How many auctions (default 20; for a replay, one per instance file).
         episode_length: Auctions per independent market episode.
@@ -256,7 +263,7 @@ class Tournament:
 
     def __init__(
         self,
-        solvers: Sequence[str],
+        solvers: Sequence[str | Solver | type[Solver]] | str,
         *,
         scenario: str = "three-chains-v1",
         auctions: int | None = None,
@@ -271,6 +278,7 @@ class Tournament:
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
+        names, self._packed = _solver_names(solvers)
         self._replays = tuple(_read_replay(Path(path)) for path in instances)
         _check_one_numeraire(self._replays)
         files = tuple((name, digest) for name, digest, _ in self._replays)
@@ -281,7 +289,7 @@ class Tournament:
                 raise InvalidInput("auctions", f"a replay runs one auction per file: {len(files)}, not {auctions}")
             scenario, auctions, episode_length = REPLAY, len(files), 1
         self.config = TournamentConfig(
-            solvers=tuple(solvers),
+            solvers=names,
             scenario=scenario,
             auctions=20 if auctions is None else auctions,
             episode_length=episode_length,
@@ -293,7 +301,8 @@ class Tournament:
             instances=files,
         )
         for name in self.config.solvers:
-            find_solver(name)  # known and enabled; its code runs only in the workers
+            if name not in self._packed:
+                find_solver(name)  # known and enabled; its code runs only in the workers
         self.id = tournament_id if tournament_id is not None else self.config.id
 
     def __repr__(self) -> str:
@@ -363,6 +372,7 @@ class _Play:
         self.runner = runner
         self.progress = progress
         self.seeds = task_seeds(self.config.seed, self.config.auctions, self.config.solvers)
+        self.packed = tournament._packed
         self.outcomes: dict[tuple[int, str], _OutcomeRow] = {
             (row.auction_index, row.solver): row for row in store.outcomes(self.id)
         }
@@ -420,6 +430,7 @@ class _Play:
                     time_limit_s=config.time_limit_s,
                     memory_limit_mb=config.memory_limit_mb,
                     max_solutions=MAX_SOLUTIONS_PER_SOLVER,
+                    code=self.packed.get(name),
                 )
                 for name in missing
             ]
@@ -588,6 +599,49 @@ class _Play:
                     resumed=resumed,
                 )
             )
+
+
+def _solver_names(
+    solvers: Sequence[str | Solver | type[Solver]],
+) -> tuple[tuple[str, ...], Mapping[str, str]]:
+    """The solvers' names, and the packed objects of the ones given as objects (see :class:`Tournament`)."""
+    if not isinstance(solvers, Sequence):
+        raise InvalidInput("solvers", f"expected a list of solvers, got a {type(solvers).__name__}")
+    names: list[str] = []
+    packed: dict[str, str] = {}
+    for position, item in enumerate(solvers):
+        if isinstance(item, str):
+            names.append(item)
+            continue
+        if isinstance(item, type) and issubclass(item, Solver):
+            kind = item
+            try:
+                item = kind()
+            except Exception as error:
+                raise InvalidInput(
+                    "solvers", f"item {position}: {kind.__name__}() failed: {type(error).__name__}: {error}"
+                ) from error
+        if not isinstance(item, Solver):
+            raise InvalidInput(
+                "solvers",
+                f"item {position} ({reprlib.repr(item)}) is not a solver; give registered names "
+                "(see `arena solvers list`), URLs of solver engines, or solvers.Solver instances or subclasses",
+            )
+        name = item.name
+        if not isinstance(name, str) or not name.isidentifier():
+            raise InvalidInput("solvers", f"item {position}: its name {name!r} is not an identifier; use snake_case")
+        if name in registered_names():
+            raise InvalidInput(
+                "solvers", f"item {position}: {name!r} is a registered solver's name already; give yours another name"
+            )
+        try:
+            packed[name] = pack_solver(item)
+        except Exception as error:  # a solver holding a lock, a socket or an open file cannot travel
+            raise InvalidInput(
+                "solvers", f"{name!r} cannot be sent to a worker process: {type(error).__name__}: {error}"
+            ) from error
+        names.append(name)
+    return tuple(names), MappingProxyType(packed)
 
 
 _NATIVE_TOKEN: Final[Mapping[str, str]] = {

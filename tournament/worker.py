@@ -126,7 +126,7 @@ def main() -> None:
         _describe(channel)
     if isinstance(request.get("check"), str):
         _check(channel, request["check"], request.get("time_limit_s"))
-    from tournament.runner import SolveTask, result_message, run_task
+    from tournament.tasks import SolveTask, result_message, run_task
 
     task = SolveTask(**request["task"])
     apply_limits(task.memory_limit_mb)

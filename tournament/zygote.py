@@ -34,7 +34,7 @@ from typing import IO, Any, Final
 __all__ = ["PRELOAD", "main"]
 
 PRELOAD: Final = (
-    "tournament.runner",
+    "tournament.tasks",
     "solvers.baseline",
     "solvers.split",
     "solvers.batch",
@@ -192,7 +192,7 @@ def _child(request: dict[str, Any], writer: int, control: int) -> None:
         os.dup2(devnull, 0)
         channel = os.fdopen(writer, "w", encoding="utf-8")
         sys.path[:] = [entry for entry in request["path"] if isinstance(entry, str)]
-        from tournament.runner import SolveTask, result_message, run_task
+        from tournament.tasks import SolveTask, result_message, run_task
         from tournament.worker import apply_limits
 
         task = SolveTask(**request["task"])

@@ -119,7 +119,8 @@ def test_solve_summarizes_its_notes(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert done.stderr.count("note:") == 5
     assert "3 more notes (--verbose shows all)" in done.stderr
-    assert "0 solution(s), 8 note(s)" in done.stderr
+    assert "baseline: 0 solution(s) in " in done.stderr
+    assert "8 note(s)" in done.stderr
     verbose = runner.invoke(app, ["solve", str(auction), "--solver", "baseline", "-v", "-o", str(tmp_path / "b.json")])
     assert verbose.stderr.count("note:") == 8
     quiet = runner.invoke(app, ["solve", str(auction), "--solver", "baseline", "-q", "-o", str(tmp_path / "c.json")])

@@ -81,26 +81,59 @@ class Wrong:
     name = "wrong"
 
 
+class Sleepy(Solver):
+    """Ignores its time limit."""
+
+    name = "sleepy"
+
+    def solve(self, instance: AuctionInstance) -> list[Solution]:
+        import time
+
+        time.sleep(30)
+        return []
+
+
 @pytest.fixture(autouse=True)
-def plugins(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], None]:
-    """The registry sees these test solvers (and no installed ones); ``add(name, target)`` adds more."""
+def plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str, str], None]:
+    """The registry sees these test solvers (and no installed ones); ``add(name, target)`` adds more.
+
+    This process sees them through a patched registry; the workers that `arena solve` starts see them as a
+    real distribution on the import path (the built-ins beside them).
+    """
     monkeypatch.delenv(registry.DISABLE_ENV, raising=False)
+    declared = {
+        "direct": f"{HERE}:Direct",
+        "flaky": f"{HERE}:Flaky",
+        "crashing": f"{HERE}:Crashing",
+        "sleepy": f"{HERE}:Sleepy",
+        "wrong": f"{HERE}:Wrong",
+        "ghost": "tests.arena.no_such_module:Ghost",
+    }
     found = [
         (EntryPoint(name=name, value=value, group=registry.ENTRY_POINT_GROUP), "test-plugins", "9.9")
-        for name, value in [
-            ("direct", f"{HERE}:Direct"),
-            ("flaky", f"{HERE}:Flaky"),
-            ("crashing", f"{HERE}:Crashing"),
-            ("wrong", f"{HERE}:Wrong"),
-            ("ghost", "tests.arena.no_such_module:Ghost"),
-        ]
+        for name, value in declared.items()
     ]
     monkeypatch.setattr(registry, "_entry_points", lambda: list(found))
+    site = tmp_path / "site"
+    write_distribution(site, "test-plugins", "9.9", declared)
+    others: dict[str, str] = {}
+    monkeypatch.syspath_prepend(str(site))
 
     def add(name: str, value: str) -> None:
         found.append((EntryPoint(name=name, value=value, group=registry.ENTRY_POINT_GROUP), "other-plugins", "1.0"))
+        others[name] = value
+        write_distribution(site, "other-plugins", "1.0", others)
 
     return add
+
+
+def write_distribution(site: Path, name: str, version: str, solvers: dict[str, str]) -> None:
+    """An installed distribution as importlib.metadata finds it: a dist-info folder with its entry points."""
+    folder = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    lines = [f"[{registry.ENTRY_POINT_GROUP}]", *(f"{key} = {value}" for key, value in solvers.items())]
+    (folder / "entry_points.txt").write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture(autouse=True)
@@ -150,6 +183,7 @@ def test_list_json_shows_ok_and_broken(plugins: Callable[[str, str], None]) -> N
         ("direct", "ok"),
         ("flaky", "ok"),
         ("crashing", "ok"),
+        ("sleepy", "ok"),
         ("wrong", "broken"),
         ("ghost", "broken"),
         ("direct", "broken"),
@@ -163,10 +197,11 @@ def test_list_json_shows_ok_and_broken(plugins: Callable[[str, str], None]) -> N
         "status": "ok",
         "description": "first direct pool per intent",
         "error": None,
+        "time_limit_s": 5.0,
     }
-    assert "not a solvers.Solver subclass" in rows[3]["error"]
-    assert "ModuleNotFoundError" in rows[4]["error"]
-    assert "registered by test-plugins already" in rows[5]["error"]
+    assert "not a solvers.Solver subclass" in rows[4]["error"]
+    assert "ModuleNotFoundError" in rows[5]["error"]
+    assert "registered by test-plugins already" in rows[6]["error"]
     assert result.stderr == ""
 
 
@@ -223,7 +258,9 @@ def test_unknown_or_broken_solver_is_one_line(name: str, message: str, instance_
         result = runner.invoke(app, args)
         assert result.exit_code == 1
         assert message in result.stderr
-        assert result.stderr.count("\n") == 1
+        assert [line for line in result.stderr.splitlines() if "error" in line or "crashed" in line] == [
+            next(line for line in result.stderr.splitlines() if message in line)
+        ]
         assert "Traceback" not in result.output
 
 
@@ -257,6 +294,17 @@ def test_solve_time_limit_reaches_the_solver(
     assert "--time-limit must be positive" in bad.stderr
 
 
+def test_solve_stops_a_solver_at_its_time_limit(instance_file: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    result = runner.invoke(app, ["solve", str(instance_file), "--solver", "sleepy", "--time-limit", "1"])
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 1
+    assert "solver 'sleepy' timed out" in result.stderr
+    assert "its limit: 1 s" in result.stderr
+
+
 class LimitEcho(Solver):
     name = "limit_echo"
 
@@ -268,8 +316,13 @@ class LimitEcho(Solver):
 def test_solve_reports_crashes_and_bad_files(instance_file: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["solve", str(instance_file), "--solver", "crashing"])
     assert result.exit_code == 1
-    assert "solver 'crashing' crashed: ZeroDivisionError: oops" in result.stderr
+    assert "solver 'crashing' crashed: solving: ZeroDivisionError: oops" in result.stderr
     assert "Traceback" not in result.output
+    assert "arena --debug solve" in result.stderr
+    debug = runner.invoke(app, ["--debug", "solve", str(instance_file), "--solver", "crashing"])
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert 'raise ZeroDivisionError("oops")' in debug.stderr
     missing = runner.invoke(app, ["solve", str(tmp_path / "nope.json"), "--solver", "direct"])
     assert missing.exit_code == 1
     assert "does not exist" in missing.stderr

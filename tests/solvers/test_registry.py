@@ -93,11 +93,14 @@ def test_discovery_is_lazy_and_loading_checks(register: Register) -> None:
         builtin=False,
         status="ok",
         description="proposes nothing, correctly",
+        time_limit_s=10.0,
     )
     assert loaded["good"].ok
     assert loaded["ghost"].status == "broken"
     assert loaded["ghost"].error is not None
     assert "ModuleNotFoundError" in loaded["ghost"].error
+    assert loaded["ghost"].traceback is not None
+    assert "Traceback (most recent call last)" in loaded["ghost"].traceback
     assert available() == ("good",)
 
 

@@ -16,14 +16,11 @@ import numpy as np
 import pytest
 
 from liquidity.errors import InvalidInput
+from tournament._bootstrap import cluster_counts, exact_sums, median_interval, percentile_interval
 from tournament.results import (
     LEADERBOARD_COLUMNS,
     Pairwise,
     TournamentResults,
-    _cluster_counts,
-    _exact_sums,
-    _interval,
-    _median_interval,
     format_wei,
     read_leaderboard_csv,
     score_exponent,
@@ -384,9 +381,9 @@ def test_exact_sums_match_python_ints() -> None:
     values = [
         int(v) * 10**19 + int(w) for v, w in zip(rng.integers(-50, 50, 9), rng.integers(0, 10**9, 9), strict=True)
     ]
-    counts = _cluster_counts(rng, list(range(len(values))), 40)
+    counts = cluster_counts(rng, list(range(len(values))), 40)
     expected = [sum(c * v for c, v in zip(row, values, strict=True)) for row in counts.tolist()]
-    assert _exact_sums(counts, values) == expected
+    assert exact_sums(counts, values) == expected
 
 
 def test_auctions_of_one_episode_resample_together(store: ResultStore) -> None:
@@ -414,7 +411,7 @@ def test_auctions_of_one_episode_resample_together(store: ResultStore) -> None:
 
 def test_cluster_counts_draw_whole_episodes() -> None:
     clusters = [0, 0, 0, 1, 1, 2]  # three episodes of 3, 2 and 1 auctions
-    counts = _cluster_counts(np.random.default_rng(5), clusters, 200)
+    counts = cluster_counts(np.random.default_rng(5), clusters, 200)
     draws = np.random.default_rng(5).integers(0, 3, size=(200, 3))  # the same stream, drawn by hand
     for row, drawn in zip(counts.tolist(), draws.tolist(), strict=True):
         per_episode = [drawn.count(episode) for episode in range(3)]
@@ -427,20 +424,20 @@ def test_median_interval_matches_brute_force() -> None:
     for clusters in ([0], [0, 1], [0, 0, 1, 2, 2], [0, 1, 1, 1, 2, 3]):
         n = len(clusters)
         values = [int(v) * 10**18 + 1 for v in rng.integers(0, 9, n)]
-        counts = _cluster_counts(rng, clusters, 101)
+        counts = cluster_counts(rng, clusters, 101)
         twice = []
         for row in counts.tolist():
             ordered = sorted(v for v, c in zip(values, row, strict=True) for _ in range(c))
             size = len(ordered)
             twice.append(ordered[(size - 1) // 2] + ordered[size // 2])
-        low, high = _interval(twice)
-        assert _median_interval(values, counts) == (low // 2, -(-high // 2))
+        low, high = percentile_interval(twice)
+        assert median_interval(values, counts) == (low // 2, -(-high // 2))
 
 
 def test_interval_takes_outward_order_statistics() -> None:
-    assert _interval(list(range(1001))) == (25, 975)
-    assert _interval(list(range(100, 0, -1))) == (3, 98)
-    assert _interval([5]) == (5, 5)
+    assert percentile_interval(list(range(1001))) == (25, 975)
+    assert percentile_interval(list(range(100, 0, -1))) == (3, 98)
+    assert percentile_interval([5]) == (5, 5)
 
 
 # -- exports ---------------------------------------------------------------------------------------------------

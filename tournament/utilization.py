@@ -1,0 +1,103 @@
+"""Load the winners put on the market: value routed per pool, bridge capacity and block space used.
+
+Read from the stored auction records (see :class:`~tournament.results.TournamentResults`): pool values are exact
+numeraire wei, capacity shares floats in [0, 1] per auction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tournament._records import as_float, as_int, as_mapping
+
+__all__ = ["CapacityUsage", "PoolUsage", "Utilization", "utilization_of"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolUsage:
+    """Value routed through one pool over the complete auctions.
+
+    Attributes:
+        pool: The liquidity id.
+        value: Sum of the input values of the winners' interactions with it, numeraire wei.
+        share: ``value`` over the value routed through all pools.
+    """
+
+    pool: str
+    value: int
+    share: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapacityUsage:
+    """How much of a bridge's capacity or a chain's block space the settled winners used.
+
+    Attributes:
+        id: The bridge id or CAIP-2 chain id.
+        mean: Mean share over the complete auctions (an auction that does not mention it counts as 0).
+        max: Largest share in one auction.
+    """
+
+    id: str
+    mean: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Utilization:
+    """Load the winners put on the market's pools, bridges and chains.
+
+    Attributes:
+        pools: Per pool, most value first (then by id).
+        pool_hhi: Herfindahl-Hirschman index of the pools' value shares (0 when nothing was routed).
+        bridges: Per bridge, by id: share of its per-auction capacity.
+        chains: Per chain, by id: share of the block's gas limit.
+    """
+
+    pools: tuple[PoolUsage, ...] = ()
+    pool_hhi: float = 0.0
+    bridges: tuple[CapacityUsage, ...] = ()
+    chains: tuple[CapacityUsage, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: pool values as decimal strings."""
+        return {
+            "pools": [{"pool": p.pool, "value": str(p.value), "share": p.share} for p in self.pools],
+            "pool_hhi": self.pool_hhi,
+            "bridges": [{"id": b.id, "mean": b.mean, "max": b.max} for b in self.bridges],
+            "chains": [{"id": c.id, "mean": c.mean, "max": c.max} for c in self.chains],
+        }
+
+
+def utilization_of(rows: Sequence[tuple[int, Mapping[str, Any]]]) -> Utilization:
+    """Utilization over ``(auction index, utilization mapping)`` pairs, one per complete auction."""
+    n = len(rows)
+    pools: dict[str, int] = {}
+    bridges: dict[str, list[float]] = {}
+    chains: dict[str, list[float]] = {}
+    for index, row in rows:
+        where = f"auctions[{index}].utilization"
+        for pool, value in as_mapping(row.get("pools"), f"{where}.pools").items():
+            pools[str(pool)] = pools.get(str(pool), 0) + as_int(value, f"{where}.pools.{pool}")
+        for key, target in (("bridges", bridges), ("chains", chains)):
+            for name, share in as_mapping(row.get(key), f"{where}.{key}").items():
+                target.setdefault(str(name), []).append(as_float(share, f"{where}.{key}.{name}"))
+    routed = sum(pools.values())
+    pool_usage = tuple(
+        PoolUsage(pool=pool, value=value, share=value / routed if routed else 0.0)
+        for pool, value in sorted(pools.items(), key=lambda item: (-item[1], item[0]))
+    )
+    hhi = sum(value * value for value in pools.values()) / (routed * routed) if routed else 0.0
+
+    def capacity(values: dict[str, list[float]]) -> tuple[CapacityUsage, ...]:
+        return tuple(
+            CapacityUsage(
+                id=name, mean=math.fsum(shares) / n, max=max(shares) if len(shares) == n else max(0.0, *shares)
+            )
+            for name, shares in sorted(values.items())
+        )
+
+    return Utilization(pools=pool_usage, pool_hhi=hhi, bridges=capacity(bridges), chains=capacity(chains))
