@@ -670,19 +670,23 @@ if HAVE_CLI:
         from tournament.tournament import Tournament
 
         try:
-            tournament = Tournament(
-                solvers,
-                scenario=scenario,
-                auctions=auctions,
-                episode_length=episode_length,
-                seed=seed,
-                mechanism=mechanism,
-                scoring=scoring,
-                time_limit_s=time_limit,
-                memory_limit_mb=memory_limit,
-                tournament_id=tournament_id,
-                instances=instances or (),
-            )
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                tournament = Tournament(
+                    solvers,
+                    scenario=scenario,
+                    auctions=auctions,
+                    episode_length=episode_length,
+                    seed=seed,
+                    mechanism=mechanism,
+                    scoring=scoring,
+                    time_limit_s=time_limit,
+                    memory_limit_mb=memory_limit,
+                    tournament_id=tournament_id,
+                    instances=instances or (),
+                )
+            for warning in said:
+                stderr.print(f"[yellow]warning:[/] {_safe(warning.message)}", highlight=False, soft_wrap=True)
             if store is not None and is_in_memory(store):
                 raise _fail(
                     f"--store {store} is an in-memory database, gone when the run ends; give a file such as "

@@ -45,7 +45,7 @@ import inspect
 import os
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
 from typing import Final, Literal
@@ -66,6 +66,7 @@ __all__ = [
     "find_solver",
     "load_solver",
     "registered_names",
+    "shadowed",
 ]
 
 ENTRY_POINT_GROUP: Final = "arena.solvers"
@@ -271,6 +272,23 @@ def registered_names() -> frozenset[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SolverRegistryWarning)
         return frozenset(entry.name for entry, _ in _scan())
+
+
+def shadowed(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Why each later registration of a name claimed twice is ignored (for ``names`` only, when given).
+
+    Nothing is imported and nothing is warned: the caller says it once (a tournament warns with a
+    :class:`SolverRegistryWarning` when one of its solvers is shadowed).
+    """
+    wanted = None if names is None else set(names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SolverRegistryWarning)
+        scanned = _scan()
+    return tuple(
+        entry.error
+        for entry, _ in scanned
+        if entry.error and "registered by" in entry.error and (wanted is None or entry.name in wanted)
+    )
 
 
 def find_solver(name: str) -> SolverEntry:

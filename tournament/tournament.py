@@ -44,6 +44,7 @@ import hashlib
 import json
 import os
 import reprlib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ from liquidity.assets import AssetId
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
 from solvers.base import Solver
-from solvers.registry import find_solver, registered_names
+from solvers.registry import SolverRegistryWarning, find_solver, registered_names, shadowed
 from solvers.remote import RemoteSolver, is_remote
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
@@ -303,6 +304,8 @@ class Tournament:
         for name in self.config.solvers:
             if name not in self._packed:
                 find_solver(name)  # known and enabled; its code runs only in the workers
+        for reason in shadowed(self.config.solvers):  # said once here, not by every worker
+            warnings.warn(f"solver {reason}", SolverRegistryWarning, stacklevel=2)
         self.id = tournament_id if tournament_id is not None else self.config.id
 
     def __repr__(self) -> str:
