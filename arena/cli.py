@@ -50,8 +50,19 @@ if HAVE_CLI:
         pretty_exceptions_show_locals=False,
         add_completion=False,
     )
-    stdout = Console()
-    stderr = Console(stderr=True)
+
+    def _width(stream: Any) -> int | None:
+        """Rich's own width on a terminal (or with COLUMNS set); unlimited into a pipe or a file.
+
+        Into a pipe, Rich would assume 80 columns and cut every wider table.
+        """
+        import os
+
+        isatty = getattr(stream, "isatty", None)
+        return None if "COLUMNS" in os.environ or (callable(isatty) and isatty()) else 100_000
+
+    stdout = Console(width=_width(sys.stdout))
+    stderr = Console(stderr=True, width=_width(sys.stderr))
 
     def _print_version(value: bool) -> None:
         if value:
@@ -121,6 +132,36 @@ if HAVE_CLI:
         _print_summary(str(instance), summary, loaded.notes)
 
     @app.command()
+    def generate(
+        output: Annotated[Path, typer.Option("--output", "-o", help="The instance JSON file to write.")],
+        seed: Annotated[int, typer.Option(help="Seed of the generated market and intents.")] = 7,
+        orders: Annotated[int, typer.Option(help="How many intents.")] = 40,
+    ) -> None:
+        """Write a generated three-chain auction instance to a file (the market `arena route` shows)."""
+        from auction.io import dump_instance
+        from auction.synthetic import generate_instance
+        from liquidity.errors import ArenaError
+
+        if orders < 0:
+            raise _fail(f"--orders must be at least 0, got {orders}")
+        try:
+            instance = generate_instance(seed=seed, orders=orders)
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        try:
+            dump_instance(instance, output)
+        except OSError as error:
+            raise _fail(f"cannot write {output}: {error.strerror or error}") from None
+        summary = instance.summary()
+        stdout.print(
+            f"wrote {_safe(output)}: {summary.orders} intents, {summary.liquidity} pools and bridges on "
+            f"{len(summary.chains)} chains (seed {seed}). Next: `arena solve {_safe(output)} --solver baseline "
+            "-o sol.json`, then `arena auction` on both.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    @app.command()
     def route(
         seed: Annotated[int, typer.Option(help="Seed of the generated market.")] = 7,
         sell: Annotated[str, typer.Option(help="What to sell.")] = "1000 USDC@ethereum",
@@ -158,8 +199,11 @@ if HAVE_CLI:
         else:
             stdout.print(table)
         stdout.print(
-            "Next: `arena solve INSTANCE.json --solver baseline -o sol.json`, then "
-            "`arena auction INSTANCE.json sol.json`; `arena solvers list` shows every solver."
+            f"Next: `arena generate --seed {seed} -o instance.json` writes this market with its intents; then "
+            "`arena solve instance.json --solver baseline -o sol.json` and `arena auction instance.json sol.json`; "
+            "`arena solvers list` shows every solver.",
+            highlight=False,
+            soft_wrap=True,
         )
 
     @app.command()
@@ -738,6 +782,7 @@ if HAVE_CLI:
             )
 
             self.done = 0
+            self.hinted = False
             self.progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -770,6 +815,15 @@ if HAVE_CLI:
                 return
             if event.solver is None or event.status is None:
                 return
+            if event.status == "crashed" and event.traceback:
+                if _DEBUG["on"]:
+                    where = f"{event.solver} crashed in auction {event.auction}: {event.reason}"
+                    stderr.print(f"[bold red]{_safe(where)}[/]", highlight=False, soft_wrap=True)
+                    stderr.print(_safe(event.traceback.rstrip()), highlight=False, style="dim")
+                elif not self.hinted:
+                    self.hinted = True
+                    hint = "a solver crashed; `arena --debug tournament run ...` shows the tracebacks as they happen"
+                    stderr.print(f"[dim]{_safe(hint)}[/]", highlight=False)
             counts = self.counts.setdefault(event.solver, {})
             counts[event.status] = counts.get(event.status, 0) + 1
             text = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in sorted(counts.items()))
@@ -802,12 +856,176 @@ if HAVE_CLI:
         tournament_id: Annotated[str | None, typer.Option("--id", help="Which tournament (if several).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     ) -> None:
-        """Print a stored tournament's leaderboard (complete or not)."""
+        """Print a stored tournament's leaderboard, pairwise comparisons and the load on the market."""
+        from tournament.tables import pairwise_cells, results_exponent, unit_label, utilization_cells
+
         results = _open_results(store, tournament_id)
         if as_json:
             sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
             return
         stdout.print(results)
+        unit = unit_label(results_exponent(results))
+        header, rows = pairwise_cells(results)
+        if rows:
+            _print_table(f"pairwise: auction by auction, differences in {unit}", header, rows, numeric_from=2)
+        for title, header, rows in utilization_cells(results):
+            _print_table(title.replace("HHI", f"values in {unit}; HHI") if "pools" in title else title, header, rows)
+
+    @results_app.command("list")
+    def results_list(
+        store: Annotated[str, typer.Argument(help="The database URL or SQLite file of `arena tournament run`.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """List the tournaments in a store: id, scenario, solvers, seed and auctions complete."""
+        from liquidity.errors import ArenaError
+        from tournament.store import ResultStore
+
+        listed: list[dict[str, Any]] = []
+        try:
+            with ResultStore(store, create=False) as database:
+                for known in database.tournaments():
+                    config = database.config(known)
+                    solvers = config.get("solvers")
+                    listed.append(
+                        {
+                            "id": known,
+                            "scenario": config.get("scenario"),
+                            "solvers": list(solvers) if isinstance(solvers, list) else [],
+                            "seed": config.get("seed"),
+                            "auctions": {"complete": len(database.auctions(known)), "planned": config.get("auctions")},
+                        }
+                    )
+        except ArenaError as error:
+            raise _fail(str(error)) from None
+        if as_json:
+            sys.stdout.write(json.dumps(listed, indent=2) + "\n")
+            return
+        if not listed:
+            stdout.print(f"{_safe(store)} holds no tournament yet.", highlight=False)
+            return
+        rows = [
+            [
+                str(entry["id"]),
+                str(entry["scenario"]),
+                ", ".join(str(name) for name in entry["solvers"]),
+                str(entry["seed"]),
+                f"{entry['auctions']['complete']} of {entry['auctions']['planned']}",
+            ]
+            for entry in listed
+        ]
+        _print_table(f"tournaments in {store}", ["Id", "Scenario", "Solvers", "Seed", "Auctions"], rows, numeric_from=3)
+
+    @results_app.command("auctions")
+    def results_auctions(
+        store: Annotated[str, typer.Argument(help="The database URL or SQLite file of `arena tournament run`.")],
+        auction: Annotated[
+            int | None, typer.Option("--auction", help="Show this auction: every solver's outcome and reason.")
+        ] = None,
+        tournament_id: Annotated[str | None, typer.Option("--id", help="Which tournament (if several).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    ) -> None:
+        """Auction by auction: intents, fills, market events (shocks, congestion) and winners; or one in full."""
+        from tournament.tables import (
+            auction_cells,
+            auction_outcome_cells,
+            events_text,
+            format_wei,
+            results_exponent,
+            unit_label,
+        )
+
+        results = _open_results(store, tournament_id)
+        exponent = results_exponent(results)
+        unit = unit_label(exponent)
+        if auction is None:
+            header, rows = auction_cells(results)
+            if as_json:
+                payload = [_auction_json(summary) for summary in results.auctions]
+                sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+                return
+            if not rows:
+                stdout.print("No complete auction yet.")
+                return
+            title = f"auctions of {results.tournament_id}, volume in {unit}"
+            _print_table(title, header, rows, numeric_from=0, numeric_to=7)
+            stdout.print("`arena results auctions STORE --auction N` shows one auction's outcomes.", highlight=False)
+            return
+        chosen = next((summary for summary in results.auctions if summary.index == auction), None)
+        if chosen is None:
+            indices = [summary.index for summary in results.auctions]
+            span = f"{min(indices)} to {max(indices)}" if indices else "none yet"
+            raise _fail(f"no complete auction {auction} in tournament {results.tournament_id} (complete: {span})")
+        header, rows = auction_outcome_cells(results, auction)
+        if as_json:
+            outcomes = [
+                {
+                    "solver": o.solver,
+                    "status": o.status,
+                    "reason": o.reason,
+                    "score": None if o.score is None else str(o.score),
+                    "won_score": str(o.won_score),
+                    "winner": o.winner,
+                    "marginal_score": str(o.marginal_score),
+                    "copies": o.copies,
+                    "seconds": o.seconds,
+                }
+                for o in results.outcomes
+                if o.auction == auction
+            ]
+            sys.stdout.write(json.dumps({**_auction_json(chosen), "outcomes": outcomes}, indent=2) + "\n")
+            return
+        head = Table(
+            title=f"auction {auction} of {_safe(results.tournament_id)}", title_justify="left", show_header=False
+        )
+        head.add_column(style="bold")
+        head.add_column()
+        head.add_row("instance", _safe(chosen.instance_id))
+        head.add_row(
+            "episode, block",
+            ", ".join("-" if value is None else str(value) for value in (chosen.episode, chosen.block)),
+        )
+        head.add_row(
+            "intents",
+            f"{chosen.intents} open, {chosen.arrived} arrived, {chosen.filled} filled, {chosen.expired} expired after",
+        )
+        head.add_row("volume", f"{format_wei(chosen.volume, exponent)} ({unit})")
+        head.add_row("events", _safe(events_text(chosen) or "none"))
+        head.add_row("winners", _safe(", ".join(chosen.winners) or "none"))
+        stdout.print(head)
+        _print_table(f"outcomes, scores in {unit}", header, rows, numeric_from=2, numeric_to=7)
+
+    def _auction_json(summary: Any) -> dict[str, Any]:
+        return {
+            "auction": summary.index,
+            "instance": summary.instance_id,
+            "episode": summary.episode,
+            "block": summary.block,
+            "intents": summary.intents,
+            "arrived": summary.arrived,
+            "filled": summary.filled,
+            "expired": summary.expired,
+            "volume": str(summary.volume),
+            "shock": None if summary.shock is None else {"symbol": summary.shock[0], "factor": summary.shock[1]},
+            "congested": list(summary.congested),
+            "winners": list(summary.winners),
+        }
+
+    def _print_table(
+        title: str,
+        header: list[str],
+        rows: list[list[str]],
+        *,
+        numeric_from: int = 1,
+        numeric_to: int | None = None,
+    ) -> None:
+        """A table of text cells from input: every cell escaped, numbers right-aligned."""
+        table = Table(title=_safe(title), title_justify="left")
+        last = len(header) if numeric_to is None else numeric_to
+        for position, name in enumerate(header):
+            table.add_column(name, justify="right" if numeric_from <= position < last else "left")
+        for row in rows:
+            table.add_row(*(_safe(cell) for cell in row))
+        stdout.print(table)
 
     @app.command()
     def report(

@@ -7,7 +7,7 @@ results as an accessor: ``results.plot.scores()``, ``results.plot.cumulative()``
 ``results.plot.times()``; ``results.plot.save_all("runs/demo-")`` writes all four.
 
 Scores are drawn in units of ``10**k`` wei chosen for the data (see
-:func:`tournament.results.score_exponent`); solvers appear in leaderboard order, best first.
+:func:`tournament.tables.results_exponent`); solvers appear in leaderboard order, best first.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from tournament.results import score_exponent, unit_label
+from tournament.tables import results_exponent, unit_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,7 +39,7 @@ def plot_scores(results: TournamentResults, *, ax: Axes | None = None, title: st
     if not names or not results.auctions:
         return _empty(figure, axes)
     rows = dict(zip(results.solvers, results.scores, strict=True))
-    exponent = score_exponent([v for row in results.scores for v in row])
+    exponent = results_exponent(results)
     scale = 10.0**exponent
     axes.boxplot([[v / scale for v in rows[name]] for name in names])
     axes.set_xticks(range(1, len(names) + 1), labels=list(names))
@@ -57,8 +57,7 @@ def plot_cumulative(results: TournamentResults, *, ax: Axes | None = None, title
     if not results.solvers or not results.auctions:
         return _empty(figure, axes)
     rows = dict(zip(results.solvers, results.scores, strict=True))
-    totals = [sum(row) for row in results.scores]
-    exponent = score_exponent(totals)
+    exponent = results_exponent(results)
     scale = 10.0**exponent
     indices = [a.index for a in results.auctions]
     for name in results.ranked_names:

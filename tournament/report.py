@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from tournament.plots import plot_cumulative, plot_scores, plot_times, plot_wins
-from tournament.results import format_wei, score_exponent, unit_label
+from tournament.tables import WON_VS_TOTAL, format_wei, results_exponent, unit_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -133,7 +133,7 @@ def _cards(results: TournamentResults) -> str:
     share = min(1.0, results.completed / planned) if planned else (1.0 if results.completed else 0.0)
     completion = f"{results.completed} of {planned if planned is not None else '?'}"
     volume = sum(a.volume for a in results.auctions)
-    exponent = score_exponent([volume])
+    exponent = results_exponent(results)
     cards = [
         ("Auctions complete", completion, f'<div class="bar"><span style="width:{100 * share:.1f}%"></span></div>'),
         ("Solvers", str(len(results.solvers)), ""),
@@ -169,10 +169,7 @@ def _leaderboard(results: TournamentResults) -> str:
     if not results.standings:
         return '<h2>Leaderboard</h2><p class="note">No complete auctions yet: nothing to rank.</p>'
     standings = results.standings
-    exponent = score_exponent(
-        [v for s in standings for v in (s.total_score, *s.total_score_ci, s.median_score, *s.median_score_ci)]
-        + [s.won_score for s in standings]
-    )
+    exponent = results_exponent(results)
 
     def money(value: int) -> str:
         return format_wei(value, exponent)
@@ -185,6 +182,8 @@ def _leaderboard(results: TournamentResults) -> str:
         "Total score (95% CI)",
         "Median score (95% CI)",
         "Won score",
+        "Marginal score",
+        "Copies",
         "Gap to best",
         "Settled",
         "Invalid",
@@ -205,6 +204,8 @@ def _leaderboard(results: TournamentResults) -> str:
                 _with_ci(money(s.total_score), money(s.total_score_ci[0]), money(s.total_score_ci[1])),
                 _with_ci(money(s.median_score), money(s.median_score_ci[0]), money(s.median_score_ci[1])),
                 money(s.won_score),
+                money(s.marginal_score),
+                str(s.copies),
                 "-" if s.gap_to_best is None else f"{100 * s.gap_to_best:.1f}%",
                 *(_flag(value) if bad and value else str(value) for value, bad in counts),
                 f"{_seconds(s.p50_seconds)} / {_seconds(s.p95_seconds)}",
@@ -213,7 +214,8 @@ def _leaderboard(results: TournamentResults) -> str:
     note = (
         f'<p class="note">Scores in {_e(unit_label(exponent))}. Ranked by total score, then wins, then name. '
         "Gap to best is the mean shortfall against the best score any solver proposed in each auction: a "
-        "regret against the best proposal, not against a proven optimum.</p>"
+        "regret against the best proposal, not against a proven optimum. "
+        f"{_e(WON_VS_TOTAL)}</p>"
     )
     table = _html_table(header, rows, numeric=[0, *range(2, len(header))], first_row=True, css="board")
     return f'<h2>Leaderboard</h2><div class="wide">{table}</div>{note}'
@@ -222,7 +224,7 @@ def _leaderboard(results: TournamentResults) -> str:
 def _pairwise(results: TournamentResults) -> str:
     if not results.comparisons:
         return ""
-    exponent = score_exponent([v for p in results.comparisons for v in (p.mean_difference, *p.mean_difference_ci)])
+    exponent = results_exponent(results)
     rows = [
         [
             _e(p.a),
@@ -265,7 +267,7 @@ def _utilization(results: TournamentResults) -> str:
     usage = results.utilization
     pools = ""
     if usage.pools:
-        exponent = score_exponent([p.value for p in usage.pools[:_TOP]])
+        exponent = results_exponent(results)
         rows = [
             [f"<code>{_e(p.pool)}</code>", format_wei(p.value, exponent), f"{100 * p.share:.1f}%"]
             for p in usage.pools[:_TOP]

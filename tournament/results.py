@@ -65,9 +65,17 @@ from tournament._bootstrap import (
     statistic_rng,
     twice_median,
 )
-from tournament._records import as_int, as_list, as_mapping, as_optional_int
+from tournament._records import as_float, as_int, as_list, as_mapping, as_optional_int
 from tournament.store import AuctionRow, OutcomeRow, ResultStore
-from tournament.tables import compact_leaderboard, format_wei, leaderboard_cells, score_exponent, unit_label
+from tournament.tables import (
+    WON_VS_TOTAL,
+    compact_leaderboard,
+    format_wei,
+    leaderboard_cells,
+    score_exponent,
+    text_table,
+    unit_label,
+)
 from tournament.utilization import CapacityUsage, PoolUsage, Utilization, utilization_of
 
 if TYPE_CHECKING:
@@ -309,6 +317,8 @@ class AuctionSummary:
         filled: Intents that got an execution.
         volume: Value of the executions' sell amounts, numeraire wei.
         winners: Solvers with at least one winning bid, by name.
+        shock: ``(symbol, price factor)`` of the price shock at this block, if there was one.
+        congested: The chains (CAIP-2 ids) congested at this block.
     """
 
     index: int
@@ -321,6 +331,8 @@ class AuctionSummary:
     filled: int = 0
     volume: int = 0
     winners: tuple[str, ...] = ()
+    shock: tuple[str, float] | None = None
+    congested: tuple[str, ...] = ()
 
 
 # -- the results -----------------------------------------------------------------------------------------------
@@ -544,11 +556,7 @@ class TournamentResults:
 
     def __str__(self) -> str:
         header, rows, unit = leaderboard_cells(self)
-        widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
-        lines = [self._headline(unit)]
-        for line in [header, *rows]:
-            lines.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-        return "\n".join(lines)
+        return "\n".join([self._headline(unit), *text_table(header, rows)])
 
     def __rich__(self) -> Table:
         """A coloured leaderboard for ``rich.print(results)``.
@@ -576,7 +584,7 @@ class TournamentResults:
             table.add_column(
                 name,
                 justify="right" if numeric else "left",
-                no_wrap=name in ("#", "Solver", "Wins", "Total", "Median"),
+                no_wrap=name in ("#", "Solver", "Wins", "Total", "Median", "Won", "Marginal"),
             )
         for position, row in enumerate(rows):
             # Text cells are never parsed as markup, so a solver name cannot inject styles.
@@ -588,8 +596,8 @@ class TournamentResults:
         if self.standings:
             table.caption = Text(
                 f"[95% bootstrap intervals] under each figure; wins and win share; gap: mean shortfall to the "
-                f"best proposal. HHI of wins {self.hhi:.3f} ({self.effective_solvers:.2f} effective solvers). "
-                f"Tournament {self.tournament_id}."
+                f"best proposal. {WON_VS_TOTAL} HHI of wins {self.hhi:.3f} ({self.effective_solvers:.2f} "
+                f"effective solvers). Tournament {self.tournament_id}."
             )
         return table
 
@@ -803,6 +811,8 @@ def _parse_auction(row: AuctionRow) -> _ParsedAuction:
         filled=as_int(result.get("filled", 0), f"{where}.filled"),
         volume=as_int(result.get("volume", 0), f"{where}.volume"),
         winners=tuple(sorted(winning)),
+        shock=_shock(result.get("shock"), f"{where}.shock"),
+        congested=tuple(str(chain) for chain in as_list(result.get("congested"), f"{where}.congested")),
     )
     marginal = {
         str(name): as_int(value, f"{where}.auction.marginal.{name}")
@@ -814,6 +824,13 @@ def _parse_auction(row: AuctionRow) -> _ParsedAuction:
             name = str(solution.get("solver"))
             copies[name] = copies.get(name, 0) + 1
     return _ParsedAuction(summary, winning, utilization, marginal, copies)
+
+
+def _shock(value: Any, where: str) -> tuple[str, float] | None:
+    if value is None:
+        return None
+    shock = as_mapping(value, where)
+    return str(shock.get("symbol")), as_float(shock.get("factor"), f"{where}.factor")
 
 
 def _compare(

@@ -199,6 +199,8 @@ class TournamentProgress:
         status: For ``"solver"``: its outcome (``settled``, ``invalid``, ``timed_out``, ``crashed``, ``no_bid``).
         seconds: For ``"solver"``: how long the call took.
         resumed: Whether the report is about work found in the store rather than done now.
+        reason: For ``"solver"``: why it did not settle, when it says.
+        traceback: For a call that raised, the solver's traceback (never stored; shown by ``arena --debug``).
     """
 
     kind: Literal["solver", "auction"]
@@ -209,6 +211,8 @@ class TournamentProgress:
     status: str | None = None
     seconds: float | None = None
     resumed: bool = False
+    reason: str | None = None
+    traceback: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -493,7 +497,9 @@ class _Play:
             score=score,
             solutions=result.solutions,
         )
-        self._report("solver", pending.index, result.solver, status, result.seconds)
+        self._report(
+            "solver", pending.index, result.solver, status, result.seconds, reason=reason, traceback=result.traceback
+        )
         waiting.discard(result.solver)
         if waiting:
             return []
@@ -588,6 +594,8 @@ class _Play:
         seconds: float | None = None,
         *,
         resumed: bool = False,
+        reason: str | None = None,
+        traceback: str | None = None,
     ) -> None:
         if self.progress is not None:
             self.progress(
@@ -600,6 +608,8 @@ class _Play:
                     status=status,
                     seconds=seconds,
                     resumed=resumed,
+                    reason=reason,
+                    traceback=traceback,
                 )
             )
 

@@ -64,3 +64,20 @@ def test_import_is_light() -> None:
     code = f"import arena, sys; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_generate_writes_the_instance_that_route_describes(tmp_path: Path) -> None:
+    from auction import generate_instance, load_instance
+
+    path = tmp_path / "instance.json"
+    done = runner.invoke(app, ["generate", "--seed", "5", "--orders", "9", "-o", str(path)])
+    assert done.exit_code == 0, done.output
+    assert load_instance(path) == generate_instance(5, orders=9)
+    assert "arena solve" in done.stdout
+    assert "arena generate --seed 7" in runner.invoke(app, ["route"]).stdout
+    bad = runner.invoke(app, ["generate", "--orders", "-1", "-o", str(path)])
+    assert bad.exit_code == 1
+    assert "--orders must be at least 0" in bad.stderr
+    unwritable = runner.invoke(app, ["generate", "-o", str(tmp_path / "missing" / "x.json")])
+    assert unwritable.exit_code == 1
+    assert "cannot write" in unwritable.stderr

@@ -338,3 +338,17 @@ def test_help_lists_the_new_commands() -> None:
     sub = runner.invoke(app, ["solvers", "--help"])
     assert "list" in sub.stdout
     assert "check" in sub.stdout
+
+
+def test_tournament_debug_shows_the_traceback_of_a_crashed_call() -> None:
+    arguments = ["tournament", "run", "--solvers", "crashing,direct", "--auctions", "1", "--time-limit", "3", "--json"]
+    plain = runner.invoke(app, arguments)
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.stdout)["leaderboard"]  # stdout stays JSON
+    assert "Traceback" not in plain.stderr
+    assert "arena --debug tournament run" in plain.stderr
+    debug = runner.invoke(app, ["--debug", *arguments])
+    assert debug.exit_code == 0, debug.output
+    json.loads(debug.stdout)
+    assert "crashing crashed in auction 0: solving: ZeroDivisionError: oops" in debug.stderr
+    assert 'raise ZeroDivisionError("oops")' in debug.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -61,6 +62,54 @@ def test_results_show_reads_the_store(stored: tuple[Path, dict[str, object]]) ->
     assert table.exit_code == 0, table.output
     assert "baseline" in table.stdout
     assert "split" in table.stdout
+    for words in ("Won", "Marginal", "pairwise", "A better", "busiest", "chains: share of block gas", "Won: the"):
+        assert words in table.stdout, words
+    assert not re.search(r"\de-\d", table.stdout)  # no 0e-15: every figure in one decimal unit
+
+
+def test_tables_are_never_cut_without_a_terminal(stored: tuple[Path, dict[str, object]]) -> None:
+    database, _ = stored
+    table = runner.invoke(app, ["results", "show", str(database)], env={"COLUMNS": ""})
+    assert table.exit_code == 0
+    assert "…" not in table.stdout
+    assert max(len(line) for line in table.stdout.splitlines()) > 80  # wider than Rich's default, and whole
+
+
+def test_results_list_names_each_tournament(stored: tuple[Path, dict[str, object]]) -> None:
+    database, payload = stored
+    listed = runner.invoke(app, ["results", "list", str(database), "--json"])
+    assert listed.exit_code == 0, listed.output
+    (entry,) = json.loads(listed.stdout)
+    assert entry["id"] == payload["tournament"]
+    assert entry["solvers"] == ["baseline", "split"]
+    assert entry["auctions"] == {"complete": 2, "planned": 2}
+    shown = runner.invoke(app, ["results", "list", str(database)])
+    assert str(payload["tournament"]) in shown.stdout
+    assert "2 of 2" in shown.stdout
+
+
+def test_results_auctions_shows_each_auction_and_one_in_full(stored: tuple[Path, dict[str, object]]) -> None:
+    database, _ = stored
+    rows = json.loads(runner.invoke(app, ["results", "auctions", str(database), "--json"]).stdout)
+    assert [row["auction"] for row in rows] == [0, 1]
+    assert all({"winners", "shock", "congested", "filled", "volume"} <= set(row) for row in rows)
+    table = runner.invoke(app, ["results", "auctions", str(database)])
+    assert table.exit_code == 0, table.output
+    assert "Winners" in table.stdout
+    one = runner.invoke(app, ["results", "auctions", str(database), "--auction", "1", "--json"])
+    assert one.exit_code == 0, one.output
+    detail = json.loads(one.stdout)
+    assert {o["solver"] for o in detail["outcomes"]} == {"baseline", "split"}
+    assert all(o["status"] in ("settled", "invalid", "timed_out", "crashed", "no_bid") for o in detail["outcomes"])
+    winners = {o["solver"] for o in detail["outcomes"] if o["winner"]}
+    assert winners == set(detail["winners"])
+    text = runner.invoke(app, ["results", "auctions", str(database), "--auction", "1"])
+    assert "events" in text.stdout
+    assert "(winner)" in text.stdout
+    missing = runner.invoke(app, ["results", "auctions", str(database), "--auction", "7"])
+    assert missing.exit_code == 1
+    assert "no complete auction 7" in missing.stderr
+    assert "complete: 0 to 1" in missing.stderr
 
 
 def test_report_writes_one_html_page(stored: tuple[Path, dict[str, object]], tmp_path: Path) -> None:

@@ -602,3 +602,24 @@ def test_import_does_not_pull_optional_dependencies() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip() == ""
+
+
+def test_every_view_shows_figures_in_one_unit_and_zero_as_zero() -> None:
+    from tournament.tables import compact_leaderboard, leaderboard_cells, results_exponent
+
+    store = ResultStore.memory()
+    store.start("u", {"solvers": ["rich", "idle"], "auctions": 2, "seed": 1})
+    for index in range(2):
+        store.record_outcome(
+            "u", index, "rich", status="settled", reason=None, seconds=0.1, score=3 * E // 1000, solutions=[]
+        )
+        store.record_outcome("u", index, "idle", status="no_bid", reason=None, seconds=0.1, score=None, solutions=[])
+        store.record_auction("u", index, instance_id=f"i{index}", result={"won": {"rich": str(3 * E // 1000)}})
+    results = TournamentResults.from_store(store, "u", resamples=50)
+    assert results_exponent(results) == 15
+    header, rows, unit = compact_leaderboard(results)
+    idle = next(row for row in rows if row[1] == "idle")
+    assert idle[header.index("Total")].startswith("0.000\n")
+    assert unit == "1e15 wei" == leaderboard_cells(results)[2]
+    assert "scores in 1e15 wei" in str(results).splitlines()[0]
+    store.close()
