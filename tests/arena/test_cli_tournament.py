@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import arena.cli
+import arena.cli.tournaments
 from arena.cli import app
 
 runner = CliRunner()
@@ -132,7 +132,7 @@ def test_no_progress_bar_when_the_output_is_not_a_terminal(stored: tuple[Path, d
 
 def test_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(arena.cli, "stdout", Console(file=screen, force_terminal=True, width=140))
+    monkeypatch.setattr(arena.cli.tournaments, "stdout", Console(file=screen, force_terminal=True, width=140))
     result = runner.invoke(app, ["tournament", "run", "--solvers", "baseline", "--auctions", "1"])
     assert result.exit_code == 0, result.output
     shown = screen.getvalue()
