@@ -526,13 +526,14 @@ class TournamentResults:
         """One row per (complete auction, solver) as a ``pandas.DataFrame``.
 
         Columns: ``auction``, ``solver``, ``status``, ``reason``, ``score`` (wei or ``None``), ``won_score``,
-        ``winner``, ``seconds``.
+        ``winner``, ``marginal_score``, ``copies``, ``seconds``.
 
         Raises:
             ImportError: pandas is not installed (``pip install "intent-arena[pandas]"``).
         """
         pd = _pandas()
-        columns = ["auction", "solver", "status", "reason", "score", "won_score", "winner", "seconds"]
+        columns = ["auction", "solver", "status", "reason", "score", "won_score", "winner", "marginal_score", "copies"]
+        columns.append("seconds")
         rows = [[getattr(o, c) for c in columns] for o in self.outcomes]
         return pd.DataFrame(rows, columns=columns)
 

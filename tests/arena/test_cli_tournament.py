@@ -65,6 +65,11 @@ def test_results_show_reads_the_store(stored: tuple[Path, dict[str, object]]) ->
     for words in ("Won", "Marginal", "pairwise", "A better", "busiest", "chains: share of block gas", "Won: the"):
         assert words in table.stdout, words
     assert not re.search(r"\de-\d", table.stdout)  # no 0e-15: every figure in one decimal unit
+    board = {row["solver"]: row for row in payload["leaderboard"]}  # type: ignore[attr-defined]
+    # split resubmits baseline's settlement (as "baseline-0"): both sides are flagged, and a copy adds nothing
+    assert board["baseline"]["copies"] >= 1
+    assert board["split"]["copies"] >= 1
+    assert all(int(row["marginal_score"]) <= int(row["won_score"]) for row in board.values())
 
 
 def test_tables_are_never_cut_without_a_terminal(stored: tuple[Path, dict[str, object]]) -> None:

@@ -490,7 +490,7 @@ def test_to_pandas(results: TournamentResults) -> None:
     assert list(frame["solver"]) == ["alpha", "beta", "gamma"]
     assert int(frame["total_score"].iloc[2]) == 3 * E + 1
     outcomes = results.outcomes_frame()
-    assert outcomes.shape == (12, 8)
+    assert outcomes.shape == (12, 10)
     assert list(outcomes.columns) == [
         "auction",
         "solver",
@@ -499,6 +499,8 @@ def test_to_pandas(results: TournamentResults) -> None:
         "score",
         "won_score",
         "winner",
+        "marginal_score",
+        "copies",
         "seconds",
     ]
     assert outcomes["winner"].sum() == 5
