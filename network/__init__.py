@@ -1,0 +1,44 @@
+"""Who carries settlements: nodes in regions, dispatch policies, and a simulator of their queues.
+
+Depends on :mod:`liquidity` only. :class:`Topology` holds the nodes (role, region, stake, service rate, queue
+limit) and the latency between regions; :mod:`network.policies` the built-in dispatch policies, found by name
+through the ``arena.dispatch`` entry points (:func:`get_policy`); :func:`simulate` runs settlements through them and
+measures delay, drops, utilization and the concentration of what each node carried; :mod:`network.theory` holds the
+closed forms the simulator is checked against.
+
+Examples:
+    >>> import network
+    >>> run = network.simulate(network.textbook(10), "power_of_d", arrival_rate=9.0, jobs=20_000, seed=2)
+    >>> run.completed, run.nakamoto_50 >= 4
+    (20000, True)
+"""
+
+from network.metrics import effective_number, hhi, nakamoto, shares
+from network.policies import DispatchPolicy, HealthView
+from network.registry import ENTRY_POINT_GROUP, get_policy, policy_names
+from network.simulator import SimulationResult, simulate
+from network.theory import erlang_c, mm1_sojourn, mmc_sojourn, mmc_wait, supermarket_sojourn
+from network.topology import LatencyMatrix, Node, Topology, textbook
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DispatchPolicy",
+    "HealthView",
+    "LatencyMatrix",
+    "Node",
+    "SimulationResult",
+    "Topology",
+    "effective_number",
+    "erlang_c",
+    "get_policy",
+    "hhi",
+    "mm1_sojourn",
+    "mmc_sojourn",
+    "mmc_wait",
+    "nakamoto",
+    "policy_names",
+    "shares",
+    "simulate",
+    "supermarket_sojourn",
+    "textbook",
+]

@@ -1,0 +1,329 @@
+"""The discrete-event simulator of settlement dispatch: arrivals, propagation, queues, service, reports.
+
+Settlements arrive as a Poisson stream. Each is dispatched by a policy (:mod:`network.policies`) that sees the
+nodes' health as last reported, travels to its node for the one-way latency between its origin region and the
+node's, waits in the node's queue and is served first come, first served, with an exponential service time of the
+node's rate. A node whose queue is full drops it; a settlement served later than ``deadline_s`` after dispatch
+misses its deadline.
+
+Why no general event engine (SimPy, ciw): a first-come-first-served node needs no process of its own. A
+settlement's finish time is ``max(arrival, the node's previous finish) + service`` (Lindley's recursion), so the
+simulation is one pass over the arrivals with one heap of finish times, which tells how many settlements each node
+still holds when the next one is dispatched and when health reports are taken. ``benchmarks/network.py`` measures
+it against ciw and SimPy on the same M/M/c model. A node serves in the order settlements were dispatched to it.
+
+Randomness comes from one seed through :class:`numpy.random.SeedSequence`: one stream for arrivals, one for service
+times, one for origins and one for the policy, so the same seed gives the same run, and a change of policy leaves
+the arrivals and service draws as they were (common random numbers across policies).
+
+Examples:
+    >>> from network.topology import textbook
+    >>> run = simulate(textbook(1), "random", arrival_rate=0.5, jobs=20_000, seed=1)
+    >>> 1.9 < run.mean_sojourn < 2.1  # M/M/1: 1 / (1 - 0.5)
+    True
+    >>> run == simulate(textbook(1), "random", arrival_rate=0.5, jobs=20_000, seed=1)
+    True
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from liquidity.errors import InvalidInput
+from network.metrics import effective_number, hhi, nakamoto
+from network.policies import DispatchPolicy, HealthView
+from network.registry import get_policy
+from network.topology import Topology
+
+__all__ = ["DEFAULT_WARMUP", "SimulationResult", "simulate"]
+
+DEFAULT_WARMUP: Final = 0.1
+"""Share of the first settlements left out of the delay statistics (the queues start empty)."""
+
+_STREAMS: Final = ("arrivals", "service", "origins", "policy")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationResult:
+    """What one simulated run measured. Times are seconds; delays count from dispatch to the end of service.
+
+    Attributes:
+        policy: The dispatch policy's name.
+        jobs: Settlements dispatched.
+        completed: Settlements served (not dropped).
+        dropped: Settlements refused by a full queue.
+        deadline_misses: Served later than the deadline (0 without one).
+        mean_sojourn: Mean time in system of the measured settlements (after the warm-up).
+        p50_sojourn: Median time in system.
+        p95_sojourn: 95th percentile.
+        p99_sojourn: 99th percentile.
+        mean_wait: Mean time waiting in a queue (time in system less propagation and service).
+        wait_probability: Share of the measured settlements that waited at all.
+        throughput: Settlements served per second over the run.
+        carried: Per node (topology order), settlements it served.
+        utilization: Per node, the share of the run it spent serving.
+        hhi: Herfindahl-Hirschman index of the carried shares.
+        effective_nodes: ``1 / hhi``.
+        nakamoto_33: The fewest nodes that carried more than a third of the flow.
+        nakamoto_50: The fewest nodes that carried more than half.
+        littles_law: ``(L, lambda * W)`` over the measured window: the time-average number of settlements in the
+            system, and the arrival rate times the mean time in system. They agree on any stable run.
+    """
+
+    policy: str
+    jobs: int
+    completed: int
+    dropped: int
+    deadline_misses: int
+    mean_sojourn: float
+    p50_sojourn: float
+    p95_sojourn: float
+    p99_sojourn: float
+    mean_wait: float
+    wait_probability: float
+    throughput: float
+    carried: tuple[int, ...]
+    utilization: tuple[float, ...]
+    hhi: float
+    effective_nodes: float
+    nakamoto_33: int
+    nakamoto_50: int
+    littles_law: tuple[float, float]
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures as JSON (the keys of ``arena network simulate --json``)."""
+        return {
+            "policy": self.policy,
+            "jobs": self.jobs,
+            "completed": self.completed,
+            "dropped": self.dropped,
+            "deadline_misses": self.deadline_misses,
+            "mean_sojourn": self.mean_sojourn,
+            "p50_sojourn": self.p50_sojourn,
+            "p95_sojourn": self.p95_sojourn,
+            "p99_sojourn": self.p99_sojourn,
+            "mean_wait": self.mean_wait,
+            "wait_probability": self.wait_probability,
+            "throughput": self.throughput,
+            "hhi": self.hhi,
+            "effective_nodes": self.effective_nodes,
+            "nakamoto_33": self.nakamoto_33,
+            "nakamoto_50": self.nakamoto_50,
+            "littles_law": {"L": self.littles_law[0], "lambda_W": self.littles_law[1]},
+            "carried": list(self.carried),
+            "utilization": list(self.utilization),
+        }
+
+
+def simulate(
+    topology: Topology,
+    policy: DispatchPolicy | str,
+    *,
+    arrival_rate: float,
+    jobs: int,
+    seed: int = 0,
+    report_interval_s: float = 0.0,
+    origins: Sequence[str] | Mapping[str, float] | None = None,
+    deadline_s: float | None = None,
+    warmup: float = DEFAULT_WARMUP,
+    policy_options: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Dispatch ``jobs`` settlements arriving at ``arrival_rate`` per second over ``topology`` and measure the run.
+
+    Args:
+        topology: The nodes (all of them serve; a chain's nodes are a topology of their own).
+        policy: A policy or a registered name (:func:`network.registry.get_policy`).
+        arrival_rate: Settlements per second (Poisson).
+        jobs: How many settlements.
+        seed: The run's seed.
+        report_interval_s: Seconds between health reports; 0 gives the policy fresh reports at every dispatch.
+        origins: Where settlements come from: a list of regions (equally often) or region weights; by default the
+            region of the first node (no propagation delay in a one-region topology).
+        deadline_s: A settlement served later than this after dispatch misses its deadline.
+        warmup: Share of the first settlements left out of the delay statistics.
+        policy_options: Options for a policy given by name (``{"choices": 3}``).
+        progress: Called with ``(done, jobs)`` now and then.
+
+    Raises:
+        InvalidInput: A non-positive rate or job count, a negative report interval, a warm-up outside ``[0, 1)``, an
+            origin outside the latency matrix, or an unknown policy.
+    """
+    if not (isinstance(arrival_rate, int | float) and math.isfinite(arrival_rate) and arrival_rate > 0):
+        raise InvalidInput("arrival_rate", f"must be a positive number per second, got {arrival_rate!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidInput("jobs", f"must be a positive integer, got {jobs!r}")
+    if not report_interval_s >= 0:
+        raise InvalidInput("report_interval_s", f"must be 0 (fresh) or positive, got {report_interval_s!r}")
+    if not 0 <= warmup < 1:
+        raise InvalidInput("warmup", f"must be in [0, 1), got {warmup!r}")
+    if deadline_s is not None and not deadline_s > 0:
+        raise InvalidInput("deadline_s", f"must be positive, got {deadline_s!r}")
+    chosen = get_policy(policy, **dict(policy_options or {})) if isinstance(policy, str) else policy
+    streams = dict(zip(_STREAMS, np.random.SeedSequence(seed).spawn(len(_STREAMS)), strict=True))
+    nodes = topology.nodes
+    n = len(nodes)
+    rates = np.array([node.service_rate for node in nodes])
+    limits = [node.queue_limit if node.queue_limit is not None else jobs + 1 for node in nodes]
+
+    arrivals = np.cumsum(np.random.default_rng(streams["arrivals"]).exponential(1.0 / arrival_rate, jobs))
+    work = np.random.default_rng(streams["service"]).exponential(1.0, jobs)
+    origin_index, delays = _origins(topology, origins, jobs, np.random.default_rng(streams["origins"]))
+
+    view = HealthView.fresh(rates=rates, stakes=np.array([node.stake for node in nodes]))
+    chosen.reset(view, np.random.default_rng(streams["policy"]))
+    live_queued = np.zeros(n, dtype=np.int64)
+    live_free = np.zeros(n)
+    fresh = report_interval_s == 0
+    if fresh:
+        view.queued, view.free_at = live_queued, live_free  # the policy reads the live arrays
+    next_report = 0.0 if fresh else report_interval_s
+
+    finishes: list[tuple[float, int]] = []
+    finish_of = np.full(jobs, np.nan)
+    travel = np.zeros(jobs)
+    wait_of = np.zeros(jobs)
+    node_of = np.full(jobs, -1, dtype=np.int64)
+    busy = np.zeros(n)
+    carried = [0] * n
+    dropped = 0
+    choose, heappush, heappop = chosen.choose, heapq.heappush, heapq.heappop
+    arrival_list, work_list = arrivals.tolist(), work.tolist()
+    step = max(1, jobs // 100)
+    for j in range(jobs):
+        now = arrival_list[j]
+        if not fresh and now >= next_report:
+            while finishes and finishes[0][0] <= next_report:
+                live_queued[heappop(finishes)[1]] -= 1
+            while next_report + report_interval_s <= now:
+                next_report += report_interval_s  # reports nobody read before this dispatch: only the last counts
+            view.queued, view.free_at, view.reported_at = live_queued.copy(), live_free.copy(), next_report
+            next_report += report_interval_s
+        while finishes and finishes[0][0] <= now:
+            live_queued[heappop(finishes)[1]] -= 1
+        view.now = now
+        if fresh:
+            view.reported_at = now
+        if delays is not None:
+            view.latency_s = delays[origin_index[j]]
+        i = choose(view)
+        if not 0 <= i < n:
+            raise InvalidInput("policy", f"policy {chosen.name!r} chose node {i!r}, not one of 0..{n - 1}")
+        if live_queued[i] >= limits[i]:
+            dropped += 1
+            continue
+        reach = now
+        if delays is not None:
+            travel[j] = float(delays[origin_index[j]][i])
+            reach += travel[j]
+        service = work_list[j] / rates[i]
+        queued_for = live_free[i] - reach
+        if queued_for > 0:
+            wait_of[j] = queued_for
+            finish = live_free[i] + service
+        else:
+            finish = reach + service
+        live_free[i] = finish
+        live_queued[i] += 1
+        heappush(finishes, (finish, i))
+        finish_of[j], node_of[j] = finish, i
+        busy[i] += service
+        carried[i] += 1
+        if progress is not None and j % step == 0:
+            progress(j, jobs)
+    if progress is not None:
+        progress(jobs, jobs)
+    return _measure(
+        chosen.name, arrivals, wait_of, rates, finish_of, node_of, busy, carried, dropped, deadline_s, warmup
+    )
+
+
+def _origins(
+    topology: Topology, origins: Sequence[str] | Mapping[str, float] | None, jobs: int, rng: np.random.Generator
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
+    """Per settlement its origin's index, and per origin the one-way delay to each node (``None``: all zero)."""
+    latency = topology.latency
+    if origins is None:
+        regions: list[str] = [topology.nodes[0].region]
+        weights = [1.0]
+    elif isinstance(origins, Mapping):
+        regions, weights = list(origins), [float(w) for w in origins.values()]
+    else:
+        regions, weights = list(origins), [1.0] * len(origins)
+    if not regions or any(not (w >= 0 and math.isfinite(w)) for w in weights) or not sum(weights) > 0:
+        raise InvalidInput("origins", "give at least one region, with non-negative weights that sum above 0")
+    delays = np.array([[latency.one_way_s(origin, node.region) for node in topology.nodes] for origin in regions])
+    total = math.fsum(weights)
+    index = rng.choice(len(regions), size=jobs, p=[w / total for w in weights])
+    return index, (None if not delays.any() else delays)
+
+
+def _measure(
+    name: str,
+    arrivals: np.ndarray[Any, Any],
+    wait_of: np.ndarray[Any, Any],
+    rates: np.ndarray[Any, Any],
+    finish_of: np.ndarray[Any, Any],
+    node_of: np.ndarray[Any, Any],
+    busy: np.ndarray[Any, Any],
+    carried: list[int],
+    dropped: int,
+    deadline_s: float | None,
+    warmup: float,
+) -> SimulationResult:
+    jobs = len(arrivals)
+    served = node_of >= 0
+    sojourn_all = finish_of - arrivals
+    first = int(jobs * warmup)
+    measured = served.copy()
+    measured[:first] = False
+    if not measured.any():
+        measured = served
+    sojourn = sojourn_all[measured]
+    waits = wait_of[measured]
+    horizon_end = float(np.nanmax(finish_of)) if served.any() else float(arrivals[-1])
+    horizon = horizon_end - float(arrivals[0]) if horizon_end > arrivals[0] else 1.0
+    start, end = float(arrivals[first]), float(arrivals[-1])
+    lam = int(measured.sum()) / (end - start) if end > start else 0.0
+    misses = int((sojourn_all[served] > deadline_s).sum()) if deadline_s is not None else 0
+    quantiles = np.percentile(sojourn, [50, 95, 99]) if sojourn.size else np.zeros(3)
+    return SimulationResult(
+        policy=name,
+        jobs=jobs,
+        completed=int(served.sum()),
+        dropped=dropped,
+        deadline_misses=misses,
+        mean_sojourn=float(sojourn.mean()) if sojourn.size else 0.0,
+        p50_sojourn=float(quantiles[0]),
+        p95_sojourn=float(quantiles[1]),
+        p99_sojourn=float(quantiles[2]),
+        mean_wait=float(waits.mean()) if sojourn.size else 0.0,
+        wait_probability=float((waits > 0).mean()) if sojourn.size else 0.0,
+        throughput=int(served.sum()) / horizon,
+        carried=tuple(carried),
+        utilization=tuple(float(b) / horizon for b in busy),
+        hhi=hhi(carried),
+        effective_nodes=effective_number(carried),
+        nakamoto_33=nakamoto(carried, 1 / 3),
+        nakamoto_50=nakamoto(carried, 1 / 2),
+        littles_law=(
+            _time_average_in_system(arrivals[served], finish_of[served], start, end),
+            lam * float(sojourn.mean()) if sojourn.size else 0.0,
+        ),
+    )
+
+
+def _time_average_in_system(
+    arrivals: np.ndarray[Any, Any], finishes: np.ndarray[Any, Any], start: float, end: float
+) -> float:
+    """The time average over ``[start, end]`` of how many settlements were in the system (dispatched, not served)."""
+    if not end > start:
+        return 0.0
+    inside = np.clip(np.minimum(finishes, end) - np.maximum(arrivals, start), 0.0, None)
+    return float(inside.sum()) / (end - start)
