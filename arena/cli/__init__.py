@@ -2,8 +2,9 @@
 
 One module per group of commands: :mod:`arena.cli.instances` (info, generate, route, auction),
 :mod:`arena.cli.solver_commands` (solvers list/check, solve, serve), :mod:`arena.cli.tournaments` (demo,
-tournament run) and :mod:`arena.cli.results` (results show/list/auctions, report); :mod:`arena.cli._app` holds
-what they share. Errors a user can cause print one line to stderr and exit with status 1, without a traceback.
+tournament run), :mod:`arena.cli.network_commands` (network simulate/compare) and :mod:`arena.cli.results`
+(results show/list/auctions, report); :mod:`arena.cli._app` holds what they share. Errors a user can cause
+print one line to stderr and exit with status 1, without a traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ __all__ = ["app", "main"]
 
 app: Any = None
 if HAVE_CLI:
-    from arena.cli import instances, results, solver_commands, tournaments  # noqa: F401  (they add the commands)
+    from arena.cli import (  # noqa: F401  (they add the commands)
+        instances,
+        network_commands,
+        results,
+        solver_commands,
+        tournaments,
+    )
     from arena.cli._app import app
 
 

@@ -1,0 +1,190 @@
+"""The network commands: ``arena network simulate`` and ``arena network compare`` on the textbook model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from arena.cli._app import app, fail, print_table, safe, stderr, stdout
+
+if TYPE_CHECKING:
+    from network.simulator import SimulationResult
+
+network_app = typer.Typer(
+    name="network",
+    help="Simulate how settlements are dispatched over nodes: delays, queues and who carries the flow.",
+    no_args_is_help=True,
+)
+app.add_typer(network_app, name="network")
+
+_NODES = typer.Option(help="Equal nodes of service rate 1.")
+_UTILIZATION = typer.Option(help="Arrivals per node and second (below 1: the queues must be stable).")
+_JOBS = typer.Option(help="Settlements to dispatch.")
+_REPORTS = typer.Option("--report-interval", help="Seconds between health reports (0: fresh at every dispatch).")
+
+
+def _run(
+    policy: str, *, nodes: int, utilization: float, jobs: int, seed: int, choices: int | None, report_interval: float
+) -> SimulationResult:
+    from liquidity.errors import ArenaError
+    from network.registry import get_policy
+    from network.simulator import simulate
+    from network.topology import textbook
+
+    if not 0 < utilization < 1:
+        raise fail(f"--utilization must be above 0 and below 1 (a stable queue), got {utilization:g}")
+    try:
+        options = {"choices": choices} if choices is not None else {}
+        chosen = get_policy(policy, **options)
+        return simulate(
+            textbook(nodes),
+            chosen,
+            arrival_rate=utilization * nodes,
+            jobs=jobs,
+            seed=seed,
+            report_interval_s=report_interval,
+        )
+    except ArenaError as error:
+        raise fail(str(error)) from None
+
+
+def _theory(policy: str, nodes: int, utilization: float, choices: int | None, report_interval: float) -> str | None:
+    """The closed form this run should approach, in words (``None`` when theory has none for it)."""
+    from network import theory
+
+    if report_interval:
+        return None
+    if policy == "random" or nodes == 1:
+        return f"M/M/1 per node: {theory.mm1_sojourn(utilization, 1.0):.4g}"
+    if policy == "least_work_left":
+        return f"M/M/{nodes}: {theory.mmc_sojourn(utilization * nodes, 1.0, nodes):.4g}"
+    if policy == "power_of_d":
+        d = choices or 2
+        return f"supermarket model, many nodes, d = {d}: {theory.supermarket_sojourn(utilization, d):.4g}"
+    return None
+
+
+def _row(result: SimulationResult) -> list[str]:
+    return [
+        result.policy,
+        f"{result.mean_sojourn:.4g}",
+        f"{result.p50_sojourn:.4g}",
+        f"{result.p95_sojourn:.4g}",
+        f"{result.p99_sojourn:.4g}",
+        f"{result.throughput:.4g}",
+        f"{result.hhi:.4f}",
+        str(result.nakamoto_33),
+        str(result.nakamoto_50),
+    ]
+
+
+_HEADER = ["Policy", "Mean", "p50", "p95", "p99", "Throughput", "HHI", "Nakamoto 1/3", "Nakamoto 1/2"]
+
+
+@network_app.command("simulate")
+def network_simulate(
+    policy: Annotated[str, typer.Option(help="A dispatch policy (random, jsq, power_of_d, ...).")] = "power_of_d",
+    nodes: Annotated[int, _NODES] = 100,
+    utilization: Annotated[float, _UTILIZATION] = 0.9,
+    jobs: Annotated[int, _JOBS] = 100_000,
+    seed: Annotated[int, typer.Option(help="The run's seed.")] = 0,
+    choices: Annotated[int | None, typer.Option(help="For power_of_d: nodes sampled per settlement.")] = None,
+    report_interval: Annotated[float, _REPORTS] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """One run on the textbook model: N equal nodes, exponential service, Poisson arrivals of rate RHO x N.
+
+    Prints the mean, p50, p95 and p99 time in system, the throughput, and how concentrated the carried flow is
+    (HHI, Nakamoto coefficients at 1/3 and 1/2), beside the closed form of queueing theory where there is one.
+    """
+    result = _run(
+        policy,
+        nodes=nodes,
+        utilization=utilization,
+        jobs=jobs,
+        seed=seed,
+        choices=choices,
+        report_interval=report_interval,
+    )
+    expected = _theory(policy, nodes, utilization, choices, report_interval)
+    if as_json:
+        payload: dict[str, Any] = {**result.to_json(), "theory": expected}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    title = f"{nodes} nodes at utilization {utilization:g}, {jobs:,} settlements, seed {seed}"
+    print_table(title, _HEADER, [_row(result)])
+    in_system, lambda_w = result.littles_law
+    stdout.print(
+        f"mean wait {result.mean_wait:.4g}; Little's law: L = {in_system:.4g}, lambda W = {lambda_w:.4g}"
+        + (f"; theory ({expected})" if expected else ""),
+        highlight=False,
+    )
+
+
+@network_app.command("compare")
+def network_compare(
+    policies: Annotated[str, typer.Option(help="Comma-separated dispatch policies.")] = "random,power_of_d,jsq",
+    nodes: Annotated[int, _NODES] = 100,
+    utilization: Annotated[float, _UTILIZATION] = 0.9,
+    jobs: Annotated[int, _JOBS] = 100_000,
+    seed: Annotated[int, typer.Option(help="The seed: every policy gets the same arrivals and services.")] = 0,
+    choices: Annotated[int | None, typer.Option(help="For power_of_d: nodes sampled per settlement.")] = None,
+    report_interval: Annotated[float, _REPORTS] = 0.0,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the latency-versus-concentration plot into this folder.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Several policies on the same seeded flow: each is a point of latency against concentration."""
+    names = [name.strip() for name in policies.split(",") if name.strip()]
+    if not names:
+        raise fail("--policies names no policy")
+    results = [
+        _run(
+            name,
+            nodes=nodes,
+            utilization=utilization,
+            jobs=jobs,
+            seed=seed,
+            choices=choices if name == "power_of_d" else None,
+            report_interval=report_interval,
+        )
+        for name in names
+    ]
+    written = None if plot is None else _frontier(results, plot, f"{nodes} nodes at utilization {utilization:g}")
+    if as_json:
+        payload = {"results": [r.to_json() for r in results], "plot": None if written is None else str(written)}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    print_table(f"{nodes} nodes at utilization {utilization:g}, seed {seed}", _HEADER, [_row(r) for r in results])
+    if written is not None:
+        stderr.print(f"wrote {safe(written)}", highlight=False)
+
+
+def _frontier(results: list[SimulationResult], folder: Path, title: str) -> Path:
+    """Mean and p99 time in system against HHI, one point per policy, as an SVG in ``folder``."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise fail('the plot needs matplotlib: pip install "intent-arena[plot]"') from None
+    figure = Figure(figsize=(6.4, 4.4))
+    axes = figure.subplots()
+    for result in results:
+        axes.scatter([result.hhi], [result.mean_sojourn], marker="o")
+        axes.scatter([result.hhi], [result.p99_sojourn], marker="^", alpha=0.5)
+        axes.annotate(result.policy, (result.hhi, result.mean_sojourn), textcoords="offset points", xytext=(4, 4))
+    axes.set_xlabel("HHI of carried settlements (1/n: even spread)")
+    axes.set_ylabel("time in system (o mean, ^ p99)")
+    axes.set_yscale("log")
+    axes.set_title(title)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "frontier.svg"
+        figure.savefig(path)
+    except OSError as error:
+        raise fail(f"cannot write into {folder}: {error.strerror or error}") from None
+    return path

@@ -1,0 +1,61 @@
+"""``arena network simulate|compare`` on the textbook model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from arena.cli import app
+
+runner = CliRunner()
+KEYS = {"mean_sojourn", "p50_sojourn", "p95_sojourn", "p99_sojourn", "throughput", "hhi", "nakamoto_33", "nakamoto_50"}
+
+
+def test_simulate_prints_the_figures_and_the_theory() -> None:
+    arguments = ["network", "simulate", "--policy", "power_of_d", "--nodes", "50", "--utilization", "0.8"]
+    arguments += ["--jobs", "20000", "--seed", "3", "--choices", "2"]
+    done = runner.invoke(app, [*arguments, "--json"])
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.stdout)
+    assert set(payload) >= KEYS
+    assert payload["p50_sojourn"] <= payload["p95_sojourn"] <= payload["p99_sojourn"]
+    assert payload["throughput"] == pytest.approx(40.0, rel=0.05)
+    assert payload["nakamoto_50"] >= 20  # two choices spread the flow evenly
+    assert "supermarket" in payload["theory"]
+    again = json.loads(runner.invoke(app, [*arguments, "--json"]).stdout)
+    assert again == payload
+    table = runner.invoke(app, arguments)
+    assert table.exit_code == 0
+    for words in ("power_of_d", "Nakamoto 1/2", "Little's law", "theory"):
+        assert words in table.stdout
+
+
+def test_compare_ranks_policies_on_the_same_flow_and_plots(tmp_path: Path) -> None:
+    arguments = ["network", "compare", "--policies", "random,power_of_d,jsq", "--nodes", "20", "--jobs", "20000"]
+    done = runner.invoke(app, [*arguments, "--json", "--plot", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    results = {r["policy"]: r for r in json.loads(done.stdout)["results"]}
+    assert results["random"]["mean_sojourn"] > results["power_of_d"]["mean_sojourn"] > results["jsq"]["mean_sojourn"]
+    assert (tmp_path / "frontier.svg").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["network", "simulate", "--utilization", "1"], "below 1 (a stable queue)"),
+        (["network", "simulate", "--utilization", "-0.5"], "--utilization must be above 0"),
+        (["network", "simulate", "--policy", "fastest"], "no dispatch policy named 'fastest'"),
+        (["network", "simulate", "--nodes", "0"], "nodes: must be a positive integer"),
+        (["network", "simulate", "--jobs", "0"], "jobs: must be a positive integer"),
+        (["network", "simulate", "--policy", "jsq", "--choices", "2"], "takes no option 'choices'"),
+        (["network", "compare", "--policies", ","], "names no policy"),
+    ],
+)
+def test_bad_input_is_one_line(arguments: list[str], message: str) -> None:
+    done = runner.invoke(app, arguments)
+    assert done.exit_code == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.output
