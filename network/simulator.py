@@ -30,23 +30,26 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
 
 from liquidity.errors import InvalidInput
+from network.faults import Fault, FaultPlan
 from network.metrics import effective_number, hhi, nakamoto
 from network.policies import DispatchPolicy, HealthView
 from network.registry import get_policy
 from network.topology import Topology
+from network.trust import Adversary, Defence, Guard, Liar, Verdict
 
 __all__ = ["DEFAULT_WARMUP", "SimulationResult", "simulate"]
 
 DEFAULT_WARMUP: Final = 0.1
 """Share of the first settlements left out of the delay statistics (the queues start empty)."""
 
-_STREAMS: Final = ("arrivals", "service", "origins", "policy")
+_STREAMS: Final = ("arrivals", "service", "origins", "policy", "labels")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +78,12 @@ class SimulationResult:
         nakamoto_50: The fewest nodes that carried more than half.
         littles_law: ``(L, lambda * W)`` over the measured window: the time-average number of settlements in the
             system, and the arrival rate times the mean time in system. They agree on any stable run.
+        lost: Settlements a censor never included.
+        lost_by_solver: Of those, how many per solver.
+        verdicts: The nodes the defence excluded, with why and the signed evidence.
+        stakes_after: Per node, its stake after slashing.
+        reports_signed: Health reports signed (and checked) during the run.
+        reports_rejected: Reports whose signature did not recover to the node's address.
     """
 
     policy: str
@@ -96,6 +105,12 @@ class SimulationResult:
     nakamoto_33: int
     nakamoto_50: int
     littles_law: tuple[float, float]
+    lost: int = 0
+    lost_by_solver: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    verdicts: tuple[Verdict, ...] = ()
+    stakes_after: tuple[float, ...] = ()
+    reports_signed: int = 0
+    reports_rejected: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The figures as JSON (the keys of ``arena network simulate --json``)."""
@@ -119,6 +134,12 @@ class SimulationResult:
             "littles_law": {"L": self.littles_law[0], "lambda_W": self.littles_law[1]},
             "carried": list(self.carried),
             "utilization": list(self.utilization),
+            "lost": self.lost,
+            "lost_by_solver": dict(self.lost_by_solver),
+            "verdicts": [verdict.to_json() for verdict in self.verdicts],
+            "stakes_after": list(self.stakes_after),
+            "reports_signed": self.reports_signed,
+            "reports_rejected": self.reports_rejected,
         }
 
 
@@ -134,6 +155,10 @@ def simulate(
     deadline_s: float | None = None,
     warmup: float = DEFAULT_WARMUP,
     policy_options: Mapping[str, Any] | None = None,
+    faults: Sequence[Fault] = (),
+    adversaries: Sequence[Adversary] = (),
+    defence: Defence | None = None,
+    solvers: Mapping[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Dispatch ``jobs`` settlements arriving at ``arrival_rate`` per second over ``topology`` and measure the run.
@@ -150,11 +175,17 @@ def simulate(
         deadline_s: A settlement served later than this after dispatch misses its deadline.
         warmup: Share of the first settlements left out of the delay statistics.
         policy_options: Options for a policy given by name (``{"choices": 3}``).
+        faults: Crashes, slowdowns and partitions on a schedule (:mod:`network.faults`).
+        adversaries: Nodes that lie about their health or censor a solver (:mod:`network.trust`).
+        defence: The router's check of signed reports against receipts (:class:`~network.trust.Defence`);
+            ``None``: the router believes every report.
+        solvers: Whose settlements these are, as weights (``{"baseline": 1, "split": 1}``); a censor needs it.
         progress: Called with ``(done, jobs)`` now and then.
 
     Raises:
         InvalidInput: A non-positive rate or job count, a negative report interval, a warm-up outside ``[0, 1)``, an
-            origin outside the latency matrix, or an unknown policy.
+            origin outside the latency matrix, an unknown policy, a fault or adversary naming an unknown node, or
+            adversaries or a defence without reports at an interval.
     """
     if not (isinstance(arrival_rate, int | float) and math.isfinite(arrival_rate) and arrival_rate > 0):
         raise InvalidInput("arrival_rate", f"must be a positive number per second, got {arrival_rate!r}")
@@ -170,14 +201,26 @@ def simulate(
     streams = dict(zip(_STREAMS, np.random.SeedSequence(seed).spawn(len(_STREAMS)), strict=True))
     nodes = topology.nodes
     n = len(nodes)
+    ids = [node.id for node in nodes]
     rates = np.array([node.service_rate for node in nodes])
     limits = [node.queue_limit if node.queue_limit is not None else jobs + 1 for node in nodes]
+    plan = FaultPlan.compile(faults, ids, [node.region for node in nodes]) if faults else None
+    liars, censors = _adversaries(adversaries, ids)
+    if (adversaries or defence is not None) and report_interval_s == 0:
+        raise InvalidInput(
+            "report_interval_s", "adversaries and a defence need health reports at an interval: give a positive one"
+        )
+    stakes_after = [node.stake for node in nodes]
+    guard = None if defence is None else Guard(defence, ids, rates.tolist(), stakes_after, seed)
+    labels = _labels(solvers, jobs, np.random.default_rng(streams["labels"]))
+    if censors and solvers is None:
+        raise InvalidInput("solvers", "a censor censors one solver's settlements: say whose they are with solvers=")
 
     arrivals = np.cumsum(np.random.default_rng(streams["arrivals"]).exponential(1.0 / arrival_rate, jobs))
     work = np.random.default_rng(streams["service"]).exponential(1.0, jobs)
-    origin_index, delays = _origins(topology, origins, jobs, np.random.default_rng(streams["origins"]))
+    origin_index, delays, origin_regions = _origins(topology, origins, jobs, np.random.default_rng(streams["origins"]))
 
-    view = HealthView.fresh(rates=rates, stakes=np.array([node.stake for node in nodes]))
+    view = HealthView.fresh(rates=rates.copy(), stakes=np.array([node.stake for node in nodes]))
     chosen.reset(view, np.random.default_rng(streams["policy"]))
     live_queued = np.zeros(n, dtype=np.int64)
     live_free = np.zeros(n)
@@ -194,6 +237,8 @@ def simulate(
     busy = np.zeros(n)
     carried = [0] * n
     dropped = 0
+    lost: dict[str, int] = {}
+    eventful = plan is not None or guard is not None or bool(liars) or bool(censors)
     choose, heappush, heappop = chosen.choose, heapq.heappush, heapq.heappop
     arrival_list, work_list = arrivals.tolist(), work.tolist()
     step = max(1, jobs // 100)
@@ -204,7 +249,11 @@ def simulate(
                 live_queued[heappop(finishes)[1]] -= 1
             while next_report + report_interval_s <= now:
                 next_report += report_interval_s  # reports nobody read before this dispatch: only the last counts
-            view.queued, view.free_at, view.reported_at = live_queued.copy(), live_free.copy(), next_report
+            if eventful:
+                _report(view, next_report, live_queued, live_free, rates, plan, liars, guard)
+            else:
+                view.queued, view.free_at = live_queued.copy(), live_free.copy()
+            view.reported_at = next_report
             next_report += report_interval_s
         while finishes and finishes[0][0] <= now:
             live_queued[heappop(finishes)[1]] -= 1
@@ -216,6 +265,8 @@ def simulate(
         i = choose(view)
         if not 0 <= i < n:
             raise InvalidInput("policy", f"policy {chosen.name!r} chose node {i!r}, not one of 0..{n - 1}")
+        if guard is not None and not guard.trusted[i]:
+            i = _trusted_fallback(view, guard.trusted, i)
         if live_queued[i] >= limits[i]:
             dropped += 1
             continue
@@ -224,12 +275,30 @@ def simulate(
             travel[j] = float(delays[origin_index[j]][i])
             reach += travel[j]
         service = work_list[j] / rates[i]
-        queued_for = live_free[i] - reach
-        if queued_for > 0:
-            wait_of[j] = queued_for
-            finish = live_free[i] + service
+        if not eventful:
+            queued_for = live_free[i] - reach
+            if queued_for > 0:
+                wait_of[j] = queued_for
+                finish = live_free[i] + service
+            else:
+                finish = reach + service
         else:
-            finish = reach + service
+            label = labels[j]
+            if censors.get(i) == label:
+                lost[label] = lost.get(label, 0) + 1
+                if guard is not None:
+                    guard.sent(i, now, reach, None, label)
+                continue
+            if plan is not None:
+                reach = plan.reach(i, origin_regions[origin_index[j]], now, reach - now)
+            if i in liars:
+                service *= liars[i].slow_factor
+            start = max(reach, live_free[i])
+            start, finish = (start, start + service) if plan is None else plan.serve(i, start, service)
+            wait_of[j] = start - reach
+            service = finish - start
+            if guard is not None:
+                guard.sent(i, now, reach, finish, label)
         live_free[i] = finish
         live_queued[i] += 1
         heappush(finishes, (finish, i))
@@ -240,14 +309,25 @@ def simulate(
             progress(j, jobs)
     if progress is not None:
         progress(jobs, jobs)
-    return _measure(
+    measured = _measure(
         chosen.name, arrivals, wait_of, rates, finish_of, node_of, busy, carried, dropped, deadline_s, warmup
+    )
+    if not eventful:
+        return measured
+    return replace(
+        measured,
+        lost=sum(lost.values()),
+        lost_by_solver=MappingProxyType(dict(sorted(lost.items()))),
+        verdicts=() if guard is None else tuple(guard.verdicts),
+        stakes_after=tuple(stakes_after),
+        reports_signed=0 if guard is None else guard.signed,
+        reports_rejected=0 if guard is None else guard.rejected,
     )
 
 
 def _origins(
     topology: Topology, origins: Sequence[str] | Mapping[str, float] | None, jobs: int, rng: np.random.Generator
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any] | None]:
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any] | None, list[str]]:
     """Per settlement its origin's index, and per origin the one-way delay to each node (``None``: all zero)."""
     latency = topology.latency
     if origins is None:
@@ -262,7 +342,68 @@ def _origins(
     delays = np.array([[latency.one_way_s(origin, node.region) for node in topology.nodes] for origin in regions])
     total = math.fsum(weights)
     index = rng.choice(len(regions), size=jobs, p=[w / total for w in weights])
-    return index, (None if not delays.any() else delays)
+    return index, (None if not delays.any() else delays), regions
+
+
+def _adversaries(adversaries: Sequence[Adversary], ids: Sequence[str]) -> tuple[dict[int, Liar], dict[int, str]]:
+    index = {node: i for i, node in enumerate(ids)}
+    liars: dict[int, Liar] = {}
+    censors: dict[int, str] = {}
+    for adversary in adversaries:
+        if adversary.node not in index:
+            raise InvalidInput("adversaries", f"{type(adversary).__name__.lower()} {adversary.node!r} is not a node")
+        if isinstance(adversary, Liar):
+            liars[index[adversary.node]] = adversary
+        else:
+            censors[index[adversary.node]] = adversary.solver
+    return liars, censors
+
+
+def _labels(solvers: Mapping[str, float] | None, jobs: int, rng: np.random.Generator) -> list[str]:
+    """Whose each settlement is (one name for all when nobody says)."""
+    if solvers is None:
+        return ["-"] * jobs
+    names, weights = list(solvers), [float(w) for w in solvers.values()]
+    if not names or any(not (w >= 0 and math.isfinite(w)) for w in weights) or not sum(weights) > 0:
+        raise InvalidInput("solvers", "give at least one solver, with non-negative weights that sum above 0")
+    total = math.fsum(weights)
+    drawn = rng.choice(len(names), size=jobs, p=[w / total for w in weights])
+    return [names[k] for k in drawn.tolist()]
+
+
+def _report(
+    view: HealthView,
+    at: float,
+    queued: np.ndarray[Any, Any],
+    free: np.ndarray[Any, Any],
+    rates: np.ndarray[Any, Any],
+    plan: FaultPlan | None,
+    liars: Mapping[int, Liar],
+    guard: Guard | None,
+) -> None:
+    """One round of health reports: each node that is up reports (a liar lies); the guard checks and observes."""
+    seen_queued, seen_free, seen_rates = view.queued.copy(), view.free_at.copy(), view.rates.copy()
+    for i in range(len(rates)):
+        if plan is not None and plan.is_down(i, at):
+            continue  # a node that is down sends nothing: the router keeps its last report
+        claim_queued, claim_free, claim_rate = int(queued[i]), float(free[i]), float(rates[i])
+        if i in liars:
+            claim_queued, claim_free, claim_rate = 0, at, liars[i].claimed_rate
+        if guard is not None and not guard.report(i, at, claim_queued, claim_rate):
+            continue
+        seen_queued[i], seen_free[i], seen_rates[i] = claim_queued, claim_free, claim_rate
+    view.queued, view.free_at, view.rates = seen_queued, seen_free, seen_rates
+    if guard is not None:
+        guard.observe(at)
+
+
+def _trusted_fallback(view: HealthView, trusted: Sequence[bool], chosen: int) -> int:
+    """The least reported queue among trusted nodes (the policy's own choice when none is trusted)."""
+    best = None
+    for i, ok in enumerate(trusted):
+        if ok and (best is None or view.queued[i] < view.queued[best]):
+            best = i
+    return chosen if best is None else best
 
 
 def _measure(

@@ -1,0 +1,146 @@
+"""Faults on a schedule, nodes that lie or censor, and the defence of signed reports checked against receipts."""
+
+from __future__ import annotations
+
+import pytest
+
+import network
+from liquidity.errors import InvalidInput
+from network import Node, Topology, simulate, textbook
+from network.faults import Crash, Partition, Slowdown
+from network.trust import Censor, Defence, Liar, verify
+
+SMALL = {"arrival_rate": 4.0, "jobs": 2_000, "seed": 1, "report_interval_s": 5.0}
+
+
+def test_a_crash_delays_what_the_node_holds_until_it_recovers() -> None:
+    healthy = simulate(textbook(6), "random", **SMALL)
+    crashed = simulate(textbook(6), "random", faults=[Crash(node="node-0", at_s=100, until_s=200)], **SMALL)
+    assert crashed.completed == healthy.completed  # nothing is lost: it is served after the recovery
+    assert crashed.p99_sojourn > healthy.p99_sojourn + 50
+    assert crashed.carried == healthy.carried  # a blind policy keeps sending to it
+
+
+def test_a_queue_aware_policy_routes_around_a_crash_it_sees_in_the_reports() -> None:
+    fault = [Crash(node="node-0", at_s=100, until_s=300)]
+    blind = simulate(textbook(6), "random", faults=fault, **SMALL)
+    aware = simulate(textbook(6), "jsq", faults=fault, **SMALL)
+    assert aware.p99_sojourn < blind.p99_sojourn
+
+
+def test_a_slowdown_and_a_partition_cost_time() -> None:
+    healthy = simulate(textbook(6), "random", **SMALL)
+    slow = simulate(textbook(6), "random", faults=[Slowdown(node="node-1", at_s=0, until_s=500, factor=3)], **SMALL)
+    assert slow.mean_sojourn > healthy.mean_sojourn
+    nodes = (Node(id="eu", region="eu-west", service_rate=5.0), Node(id="us", region="us-east", service_rate=5.0))
+    topology = Topology(nodes=nodes)
+    options = {"arrival_rate": 2.0, "jobs": 2_000, "seed": 2, "origins": ["eu-west"]}
+    whole = simulate(topology, "random", **options)
+    cut = simulate(topology, "random", faults=[Partition(region="us-east", at_s=100, until_s=400)], **options)
+    assert cut.p99_sojourn > whole.p99_sojourn + 10  # what crossed the cut waited for it to heal
+
+
+def test_a_liar_attracts_the_flow_until_the_defence_excludes_and_slashes_it() -> None:
+    liar = [Liar(node="node-2", claimed_rate=100.0, slow_factor=5.0)]
+    honest = simulate(textbook(6), "sed", **SMALL)
+    fooled = simulate(textbook(6), "sed", adversaries=liar, **SMALL)
+    assert fooled.carried[2] > 0.9 * fooled.completed  # it claimed to be idle and fast
+    assert fooled.mean_sojourn > 20 * honest.mean_sojourn
+    assert fooled.verdicts == ()
+    guarded = simulate(textbook(6), "sed", adversaries=liar, defence=Defence(), **SMALL)
+    (verdict,) = guarded.verdicts
+    assert verdict.node == "node-2"
+    assert "signed rate promises" in verdict.reason
+    assert verdict.slashed == 0.5
+    assert guarded.stakes_after == (1.0, 1.0, 0.5, 1.0, 1.0, 1.0)
+    assert verdict.evidence is not None
+    assert verify(verdict.evidence) == verdict.evidence.signer  # the evidence proves who made the claim
+    assert verdict.evidence_signer_ok
+    assert '"rate": 100.0' in verdict.evidence.message
+    assert guarded.mean_sojourn < fooled.mean_sojourn / 5
+    assert guarded.reports_signed > 0
+    assert guarded.reports_rejected == 0
+
+
+def test_honest_nodes_are_never_convicted() -> None:
+    run = simulate(textbook(6), "sed", defence=Defence(), **{**SMALL, "jobs": 3_000})
+    assert run.verdicts == ()
+    assert run.stakes_after == (1.0,) * 6
+
+
+def test_a_censor_is_caught_by_the_receipts_that_never_come() -> None:
+    censor = [Censor(node="node-1", solver="split")]
+    options = {**SMALL, "solvers": {"baseline": 1.0, "split": 1.0}}
+    unguarded = simulate(textbook(6), "random", adversaries=censor, **options)
+    assert unguarded.lost == unguarded.lost_by_solver["split"] > 0
+    assert set(unguarded.lost_by_solver) == {"split"}
+    guarded = simulate(textbook(6), "random", adversaries=censor, defence=Defence(receipt_timeout_s=30), **options)
+    (verdict,) = guarded.verdicts
+    assert verdict.node == "node-1"
+    assert "of split never included" in verdict.reason
+    assert guarded.lost < unguarded.lost / 3
+    assert guarded.completed + guarded.lost + guarded.dropped == guarded.jobs
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (
+            lambda: simulate(
+                textbook(2), "random", arrival_rate=1.0, jobs=10, faults=[Crash(node="x", at_s=0, until_s=1)]
+            ),
+            "faults",
+        ),
+        (lambda: Crash(node="a", at_s=5, until_s=1), "crash of a"),
+        (lambda: Slowdown(node="a", at_s=0, until_s=1, factor=0.5), "slowdown of a"),
+        (
+            lambda: simulate(
+                textbook(2),
+                "random",
+                arrival_rate=1.0,
+                jobs=10,
+                faults=[Partition(region="eu-west", at_s=0, until_s=1)],
+            ),
+            "faults",
+        ),
+        (
+            lambda: simulate(textbook(2), "random", arrival_rate=1.0, jobs=10, adversaries=[Liar(node="node-0")]),
+            "report_interval_s",
+        ),
+        (
+            lambda: simulate(
+                textbook(2), "random", arrival_rate=1.0, jobs=10, report_interval_s=1, adversaries=[Liar(node="nope")]
+            ),
+            "adversaries",
+        ),
+        (
+            lambda: simulate(
+                textbook(2),
+                "random",
+                arrival_rate=1.0,
+                jobs=10,
+                report_interval_s=1,
+                adversaries=[Censor(node="node-0", solver="s")],
+            ),
+            "solvers",
+        ),
+        (lambda: Defence(tolerance=1.0), "tolerance"),
+    ],
+)
+def test_bad_fault_or_adversary_input_is_one_clear_error(call: object, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        call()  # type: ignore[operator]
+    assert caught.value.field == field
+
+
+def test_policy_names_include_every_builtin() -> None:
+    assert set(network.policy_names()) >= {
+        "random",
+        "round_robin",
+        "stake_weighted",
+        "jsq",
+        "power_of_d",
+        "sed",
+        "least_work_left",
+        "nearest_region",
+    }
