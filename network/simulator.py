@@ -41,6 +41,7 @@ from network.faults import Fault, FaultPlan
 from network.metrics import effective_number, hhi, nakamoto
 from network.policies import DispatchPolicy, HealthView
 from network.registry import get_policy
+from network.scaling import Autoscaler, phased_arrivals
 from network.topology import Topology
 from network.trust import Adversary, Defence, Guard, Liar, Verdict
 
@@ -84,6 +85,9 @@ class SimulationResult:
         stakes_after: Per node, its stake after slashing.
         reports_signed: Health reports signed (and checked) during the run.
         reports_rejected: Reports whose signature did not recover to the node's address.
+        node_seconds: Nodes running times seconds, from the first dispatch to the last service (all nodes run in a
+            static configuration; the autoscaler's nodes only while switched on).
+        scaling_trace: ``(time, active nodes)`` at the start and at every change the autoscaler made.
     """
 
     policy: str
@@ -111,6 +115,8 @@ class SimulationResult:
     stakes_after: tuple[float, ...] = ()
     reports_signed: int = 0
     reports_rejected: int = 0
+    node_seconds: float = 0.0
+    scaling_trace: tuple[tuple[float, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The figures as JSON (the keys of ``arena network simulate --json``)."""
@@ -140,6 +146,8 @@ class SimulationResult:
             "stakes_after": list(self.stakes_after),
             "reports_signed": self.reports_signed,
             "reports_rejected": self.reports_rejected,
+            "node_seconds": self.node_seconds,
+            "scaling_trace": [list(step) for step in self.scaling_trace],
         }
 
 
@@ -147,7 +155,7 @@ def simulate(
     topology: Topology,
     policy: DispatchPolicy | str,
     *,
-    arrival_rate: float,
+    arrival_rate: float | Sequence[tuple[float, float]],
     jobs: int,
     seed: int = 0,
     report_interval_s: float = 0.0,
@@ -159,6 +167,7 @@ def simulate(
     adversaries: Sequence[Adversary] = (),
     defence: Defence | None = None,
     solvers: Mapping[str, float] | None = None,
+    scaling: Autoscaler | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Dispatch ``jobs`` settlements arriving at ``arrival_rate`` per second over ``topology`` and measure the run.
@@ -166,7 +175,7 @@ def simulate(
     Args:
         topology: The nodes (all of them serve; a chain's nodes are a topology of their own).
         policy: A policy or a registered name (:func:`network.registry.get_policy`).
-        arrival_rate: Settlements per second (Poisson).
+        arrival_rate: Settlements per second (Poisson), or phases of ``(duration_s, rate)`` for a changing load.
         jobs: How many settlements.
         seed: The run's seed.
         report_interval_s: Seconds between health reports; 0 gives the policy fresh reports at every dispatch.
@@ -180,6 +189,8 @@ def simulate(
         defence: The router's check of signed reports against receipts (:class:`~network.trust.Defence`);
             ``None``: the router believes every report.
         solvers: Whose settlements these are, as weights (``{"baseline": 1, "split": 1}``); a censor needs it.
+        scaling: An :class:`~network.scaling.Autoscaler` that switches nodes on and off (the first nodes of the
+            topology run; it needs fresh reports and no faults or adversaries).
         progress: Called with ``(done, jobs)`` now and then.
 
     Raises:
@@ -187,7 +198,7 @@ def simulate(
             origin outside the latency matrix, an unknown policy, a fault or adversary naming an unknown node, or
             adversaries or a defence without reports at an interval.
     """
-    if not (isinstance(arrival_rate, int | float) and math.isfinite(arrival_rate) and arrival_rate > 0):
+    if isinstance(arrival_rate, int | float) and not (math.isfinite(arrival_rate) and arrival_rate > 0):
         raise InvalidInput("arrival_rate", f"must be a positive number per second, got {arrival_rate!r}")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidInput("jobs", f"must be a positive integer, got {jobs!r}")
@@ -216,18 +227,33 @@ def simulate(
     if censors and solvers is None:
         raise InvalidInput("solvers", "a censor censors one solver's settlements: say whose they are with solvers=")
 
-    arrivals = np.cumsum(np.random.default_rng(streams["arrivals"]).exponential(1.0 / arrival_rate, jobs))
+    arrival_rng = np.random.default_rng(streams["arrivals"])
+    if isinstance(arrival_rate, int | float):
+        arrivals = np.cumsum(arrival_rng.exponential(1.0 / arrival_rate, jobs))
+    else:
+        arrivals = phased_arrivals(arrival_rate, jobs, arrival_rng)
     work = np.random.default_rng(streams["service"]).exponential(1.0, jobs)
     origin_index, delays, origin_regions = _origins(topology, origins, jobs, np.random.default_rng(streams["origins"]))
 
     view = HealthView.fresh(rates=rates.copy(), stakes=np.array([node.stake for node in nodes]))
-    chosen.reset(view, np.random.default_rng(streams["policy"]))
+    policy_rng = np.random.default_rng(streams["policy"])
     live_queued = np.zeros(n, dtype=np.int64)
     live_free = np.zeros(n)
     fresh = report_interval_s == 0
     if fresh:
         view.queued, view.free_at = live_queued, live_free  # the policy reads the live arrays
     next_report = 0.0 if fresh else report_interval_s
+    full_view, active = view, n
+    if scaling is not None:
+        if not fresh or plan is not None or liars or censors or guard is not None:
+            raise InvalidInput("scaling", "the autoscaler needs fresh reports and no faults, adversaries or defence")
+        active = scaling.bounds(n)[0]
+        view = _narrow(full_view, active)
+    chosen.reset(view, policy_rng)
+    next_control = math.inf if scaling is None else scaling.interval_s
+    recent: list[tuple[float, float]] = []
+    trace = [(0.0, active)]
+    dispatched = 0
 
     finishes: list[tuple[float, int]] = []
     finish_of = np.full(jobs, np.nan)
@@ -257,11 +283,21 @@ def simulate(
             next_report += report_interval_s
         while finishes and finishes[0][0] <= now:
             live_queued[heappop(finishes)[1]] -= 1
+        if now >= next_control:
+            assert scaling is not None
+            wanted = _control(scaling, active, recent, now, dispatched / scaling.interval_s, float(rates.mean()))
+            dispatched = 0
+            next_control += scaling.interval_s * max(1, math.floor((now - next_control) / scaling.interval_s) + 1)
+            if wanted != active:
+                active = wanted
+                view = _narrow(full_view, active)
+                chosen.reset(view, policy_rng)  # the same generator: the run stays one seeded stream
+                trace.append((now, active))
         view.now = now
         if fresh:
             view.reported_at = now
         if delays is not None:
-            view.latency_s = delays[origin_index[j]]
+            view.latency_s = delays[origin_index[j]][: view.size]
         i = choose(view)
         if not 0 <= i < n:
             raise InvalidInput("policy", f"policy {chosen.name!r} chose node {i!r}, not one of 0..{n - 1}")
@@ -302,6 +338,9 @@ def simulate(
         live_free[i] = finish
         live_queued[i] += 1
         heappush(finishes, (finish, i))
+        if scaling is not None:
+            heappush(recent, (finish, finish - now))
+            dispatched += 1
         finish_of[j], node_of[j] = finish, i
         busy[i] += service
         carried[i] += 1
@@ -312,6 +351,10 @@ def simulate(
     measured = _measure(
         chosen.name, arrivals, wait_of, rates, finish_of, node_of, busy, carried, dropped, deadline_s, warmup
     )
+    horizon_end = float(np.nanmax(finish_of)) if (node_of >= 0).any() else float(arrivals[-1])
+    times = [t for t, _ in trace] + [horizon_end]
+    node_seconds = math.fsum(k * max(0.0, times[p + 1] - t) for p, (t, k) in enumerate(trace))
+    measured = replace(measured, node_seconds=node_seconds, scaling_trace=tuple(trace) if scaling else ())
     if not eventful:
         return measured
     return replace(
@@ -343,6 +386,31 @@ def _origins(
     total = math.fsum(weights)
     index = rng.choice(len(regions), size=jobs, p=[w / total for w in weights])
     return index, (None if not delays.any() else delays), regions
+
+
+def _narrow(full: HealthView, active: int) -> HealthView:
+    """The view of the first ``active`` nodes, sharing the full view's arrays (so fresh reports stay live)."""
+    return HealthView(
+        now=full.now,
+        queued=full.queued[:active],
+        free_at=full.free_at[:active],
+        reported_at=full.reported_at,
+        rates=full.rates[:active],
+        stakes=full.stakes[:active],
+        latency_s=full.latency_s[:active],
+    )
+
+
+def _control(
+    scaling: Autoscaler, active: int, recent: list[tuple[float, float]], now: float, rate: float, service: float
+) -> int:
+    """The autoscaler's decision from the interval's dispatches and the receipts that arrived since its last one."""
+    total, count = 0.0, 0
+    while recent and recent[0][0] <= now:
+        _, sojourn = heapq.heappop(recent)
+        total += sojourn
+        count += 1
+    return scaling.decide(active, arrival_rate=rate, service_rate=service, observed_s=total / count if count else None)
 
 
 def _adversaries(adversaries: Sequence[Adversary], ids: Sequence[str]) -> tuple[dict[int, Liar], dict[int, str]]:

@@ -144,3 +144,35 @@ def test_policy_names_include_every_builtin() -> None:
         "least_work_left",
         "nearest_region",
     }
+
+
+def test_the_autoscaler_holds_the_target_with_fewer_node_seconds_than_a_static_peak() -> None:
+    from network.scaling import Autoscaler
+
+    phases = [(300.0, 2.0), (300.0, 8.0), (300.0, 2.0)]  # quiet, a burst at 80% of ten nodes, quiet
+    static = simulate(textbook(10), "jsq", arrival_rate=phases, jobs=3_600, seed=1)
+    scaled = simulate(
+        textbook(10), "jsq", arrival_rate=phases, jobs=3_600, seed=1, scaling=Autoscaler(target_s=2.0, min_nodes=2)
+    )
+    assert scaled.mean_sojourn <= 2.0 * 1.25  # near its target (the static peak is faster, and costs more)
+    assert scaled.node_seconds < 0.75 * static.node_seconds
+    counts = [k for _, k in scaled.scaling_trace]
+    assert min(counts) == 2
+    assert max(counts) >= 7  # the burst needs M/M/7 or more to hold 2 s at 8/s
+    assert scaled.littles_law[0] == pytest.approx(scaled.littles_law[1], rel=0.05)
+    assert scaled == simulate(
+        textbook(10), "jsq", arrival_rate=phases, jobs=3_600, seed=1, scaling=Autoscaler(target_s=2.0, min_nodes=2)
+    )
+
+
+def test_scaling_input_is_checked() -> None:
+    from network.scaling import Autoscaler
+
+    with pytest.raises(InvalidInput, match="target_s"):
+        Autoscaler(target_s=0)
+    with pytest.raises(InvalidInput, match="fewer than min_nodes"):
+        simulate(textbook(2), "jsq", arrival_rate=1.0, jobs=10, scaling=Autoscaler(target_s=2, min_nodes=3))
+    with pytest.raises(InvalidInput, match="fresh reports"):
+        simulate(textbook(4), "jsq", arrival_rate=1.0, jobs=10, report_interval_s=1.0, scaling=Autoscaler(target_s=2))
+    with pytest.raises(InvalidInput, match="last phase needs a positive rate"):
+        simulate(textbook(4), "jsq", arrival_rate=[(10.0, 1.0), (10.0, 0.0)], jobs=10)
