@@ -25,28 +25,52 @@ _NODES = typer.Option(help="Equal nodes of service rate 1.")
 _UTILIZATION = typer.Option(help="Arrivals per node and second (below 1: the queues must be stable).")
 _JOBS = typer.Option(help="Settlements to dispatch.")
 _REPORTS = typer.Option("--report-interval", help="Seconds between health reports (0: fresh at every dispatch).")
+_SCENARIO = typer.Option(help="Simulate this scenario's topology instead of the textbook model (three-chains-v1).")
+_CHAIN = typer.Option(help="With --scenario: the chain whose nodes carry the settlements.")
 
 
 def _run(
-    policy: str, *, nodes: int, utilization: float, jobs: int, seed: int, choices: int | None, report_interval: float
+    policy: str,
+    *,
+    nodes: int,
+    utilization: float,
+    jobs: int,
+    seed: int,
+    choices: int | None,
+    report_interval: float,
+    scenario: str | None = None,
+    chain: str = "ethereum",
 ) -> SimulationResult:
+    from liquidity.assets import chain_id
     from liquidity.errors import ArenaError
     from network.registry import get_policy
     from network.simulator import simulate
-    from network.topology import textbook
+    from network.topologies import get_topology
+    from network.topology import Topology, textbook
 
     if not 0 < utilization < 1:
         raise fail(f"--utilization must be above 0 and below 1 (a stable queue), got {utilization:g}")
     try:
         options = {"choices": choices} if choices is not None else {}
         chosen = get_policy(policy, **options)
+        origins = None
+        if scenario is None:
+            topology = textbook(nodes)
+        else:
+            declared = get_topology(scenario)
+            carriers = declared.on(chain_id(chain))
+            if not carriers:
+                raise fail(f"scenario {scenario} has no nodes on {chain}")
+            topology = Topology(nodes=carriers, latency=declared.latency)
+            origins = list(declared.latency.regions)  # solvers settle from everywhere
         return simulate(
-            textbook(nodes),
+            topology,
             chosen,
-            arrival_rate=utilization * nodes,
+            arrival_rate=utilization * topology.capacity,
             jobs=jobs,
             seed=seed,
             report_interval_s=report_interval,
+            origins=origins,
         )
     except ArenaError as error:
         raise fail(str(error)) from None
@@ -94,12 +118,15 @@ def network_simulate(
     seed: Annotated[int, typer.Option(help="The run's seed.")] = 0,
     choices: Annotated[int | None, typer.Option(help="For power_of_d: nodes sampled per settlement.")] = None,
     report_interval: Annotated[float, _REPORTS] = 0.0,
+    scenario: Annotated[str | None, _SCENARIO] = None,
+    chain: Annotated[str, _CHAIN] = "ethereum",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """One run on the textbook model: N equal nodes, exponential service, Poisson arrivals of rate RHO x N.
 
     Prints the mean, p50, p95 and p99 time in system, the throughput, and how concentrated the carried flow is
     (HHI, Nakamoto coefficients at 1/3 and 1/2), beside the closed form of queueing theory where there is one.
+    With --scenario, the chain's nodes of that scenario carry the flow (RHO of their capacity), from every region.
     """
     result = _run(
         policy,
@@ -109,13 +136,16 @@ def network_simulate(
         seed=seed,
         choices=choices,
         report_interval=report_interval,
+        scenario=scenario,
+        chain=chain,
     )
-    expected = _theory(policy, nodes, utilization, choices, report_interval)
+    expected = None if scenario else _theory(policy, nodes, utilization, choices, report_interval)
     if as_json:
         payload: dict[str, Any] = {**result.to_json(), "theory": expected}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    title = f"{nodes} nodes at utilization {utilization:g}, {jobs:,} settlements, seed {seed}"
+    where = f"{scenario} on {chain}" if scenario else f"{nodes} nodes"
+    title = f"{where} at utilization {utilization:g}, {jobs:,} settlements, seed {seed}"
     print_table(title, _HEADER, [_row(result)])
     in_system, lambda_w = result.littles_law
     stdout.print(
@@ -134,6 +164,8 @@ def network_compare(
     seed: Annotated[int, typer.Option(help="The seed: every policy gets the same arrivals and services.")] = 0,
     choices: Annotated[int | None, typer.Option(help="For power_of_d: nodes sampled per settlement.")] = None,
     report_interval: Annotated[float, _REPORTS] = 0.0,
+    scenario: Annotated[str | None, _SCENARIO] = None,
+    chain: Annotated[str, _CHAIN] = "ethereum",
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the latency-versus-concentration plot into this folder.")
     ] = None,
@@ -152,15 +184,18 @@ def network_compare(
             seed=seed,
             choices=choices if name == "power_of_d" else None,
             report_interval=report_interval,
+            scenario=scenario,
+            chain=chain,
         )
         for name in names
     ]
-    written = None if plot is None else _frontier(results, plot, f"{nodes} nodes at utilization {utilization:g}")
+    where = f"{scenario} on {chain}" if scenario else f"{nodes} nodes"
+    written = None if plot is None else _frontier(results, plot, f"{where} at utilization {utilization:g}")
     if as_json:
         payload = {"results": [r.to_json() for r in results], "plot": None if written is None else str(written)}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    print_table(f"{nodes} nodes at utilization {utilization:g}, seed {seed}", _HEADER, [_row(r) for r in results])
+    print_table(f"{where} at utilization {utilization:g}, seed {seed}", _HEADER, [_row(r) for r in results])
     if written is not None:
         stderr.print(f"wrote {safe(written)}", highlight=False)
 

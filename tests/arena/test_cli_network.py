@@ -59,3 +59,22 @@ def test_bad_input_is_one_line(arguments: list[str], message: str) -> None:
     assert done.exit_code == 1
     assert message in done.stderr
     assert "Traceback" not in done.output
+
+
+def test_a_scenario_topology_carries_the_flow_of_one_chain() -> None:
+    arguments = ["network", "simulate", "--scenario", "three-chains-v1", "--chain", "ethereum", "--policy", "jsq"]
+    done = runner.invoke(app, [*arguments, "--utilization", "0.5", "--jobs", "5000", "--json"])
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.stdout)
+    assert len(payload["carried"]) == 12  # the scenario's Ethereum validators
+    assert payload["throughput"] == pytest.approx(0.5 * 12 * 0.5, rel=0.1)
+    assert payload["theory"] is None
+    rollup = runner.invoke(
+        app, ["network", "simulate", "--scenario", "three-chains-v1", "--chain", "arbitrum", "--json"]
+    )
+    assert len(json.loads(rollup.stdout)["carried"]) == 3  # a sequencer and two relayers
+    bad = runner.invoke(app, ["network", "simulate", "--scenario", "three-chains-v1", "--chain", "solana"])
+    assert bad.exit_code == 1
+    assert "unknown chain 'solana'" in bad.stderr
+    unknown = runner.invoke(app, ["network", "simulate", "--scenario", "nine-chains-v7"])
+    assert "no topology for scenario 'nine-chains-v7'" in unknown.stderr
