@@ -15,6 +15,8 @@ under the entry-point group ``arena.dispatch`` (:mod:`network.registry`); the bu
 ``sed``                  shortest expected delay: least ``(queued + 1) / service_rate`` (Linux IPVS's ``sed``)
 ``least_work_left``      least reported backlog in seconds; with fresh reports and equal nodes this is M/M/c
 ``nearest_region``       least latency from the origin, ties by shorter reported queue
+``latency_aware``        least latency + backlog + one service, with a circuit breaker fed by receipts and optional
+                         hedging (a copy to the next best node when a settlement is late)
 =======================  ============================================================================================
 
 Examples:
@@ -39,6 +41,7 @@ from liquidity.errors import InvalidInput
 __all__ = [
     "DispatchPolicy",
     "HealthView",
+    "LatencyAware",
     "LeastWorkLeft",
     "NearestRegion",
     "PowerOfD",
@@ -309,3 +312,81 @@ class NearestRegion:
         if len(nearest) == 1:
             return int(nearest[0])
         return int(nearest[_least(view.queued[nearest], self._draw)])
+
+
+class LatencyAware:
+    """Least expected delay including propagation, with a circuit breaker and optional hedging.
+
+    A node's expected delay is its one-way latency plus its reported backlog plus one service at its reported rate.
+    The circuit breaker learns from receipts (:meth:`observe`): ``failures_to_open`` receipts in a row slower than
+    ``failure_threshold_s`` open a node's circuit, and nothing is sent to it for ``cooldown_s``; then one settlement
+    probes it (half open), and a fast receipt closes the circuit again. With ``hedge_after_s``, a settlement not
+    included that long after dispatch is sent once more, to the next best node (:meth:`hedge`); the first
+    inclusion counts, and the copy's work is spent anyway. At most ``hedge_budget`` of the settlements are hedged
+    (copies add load, and late copies make more settlements late: the budget keeps that loop from running away).
+
+    Raises:
+        InvalidInput: A non-positive threshold, cooldown or hedge delay, fewer than one failure to open, or a hedge
+            budget outside ``(0, 1]``.
+    """
+
+    name: ClassVar[str] = "latency_aware"
+
+    def __init__(
+        self,
+        *,
+        failure_threshold_s: float = 30.0,
+        failures_to_open: int = 3,
+        cooldown_s: float = 60.0,
+        hedge_after_s: float | None = None,
+        hedge_budget: float = 0.05,
+    ) -> None:
+        if not failure_threshold_s > 0 or not cooldown_s > 0:
+            raise InvalidInput("failure_threshold_s", "failure_threshold_s and cooldown_s must be positive")
+        if failures_to_open < 1:
+            raise InvalidInput("failures_to_open", f"must be at least 1, got {failures_to_open!r}")
+        if hedge_after_s is not None and not hedge_after_s > 0:
+            raise InvalidInput("hedge_after_s", f"must be positive or None, got {hedge_after_s!r}")
+        if not 0 < hedge_budget <= 1:
+            raise InvalidInput("hedge_budget", f"must be in (0, 1], got {hedge_budget!r}")
+        self.failure_threshold_s = failure_threshold_s
+        self.failures_to_open = failures_to_open
+        self.cooldown_s = cooldown_s
+        self.hedge_after_s = hedge_after_s
+        self.hedge_budget = hedge_budget
+        self._draw = _Drawing()
+        self._failures: list[int] = []
+        self._open_until: list[float] = []
+
+    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
+        self._draw.start(rng)
+        self._failures = [0] * view.size
+        self._open_until = [-np.inf] * view.size
+
+    def _expected(self, view: HealthView) -> np.ndarray[Any, Any]:
+        delay = view.latency_s + np.maximum(view.free_at - view.now, 0.0) + 1.0 / view.rates
+        closed = np.array([until <= view.now for until in self._open_until])
+        return np.where(closed, delay, np.inf) if closed.any() else delay
+
+    def choose(self, view: HealthView) -> int:  # noqa: D102
+        return _least(self._expected(view), self._draw)
+
+    def hedge(self, view: HealthView, primary: int) -> int:
+        """The node a hedged copy goes to: the best one other than ``primary`` (``primary`` when it is alone)."""
+        delays = self._expected(view).copy()
+        if len(delays) < 2:
+            return primary
+        delays[primary] = np.inf
+        if np.isinf(delays).all():
+            return primary
+        return _least(delays, self._draw)
+
+    def observe(self, node: int, dispatched: float, included: float) -> None:
+        """A receipt: the settlement sent to ``node`` at ``dispatched`` was included at ``included``."""
+        if included - dispatched > self.failure_threshold_s:
+            self._failures[node] += 1
+            if self._failures[node] >= self.failures_to_open:
+                self._open_until[node] = included + self.cooldown_s
+                self._failures[node] = 0
+        else:
+            self._failures[node] = 0

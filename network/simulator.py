@@ -88,6 +88,7 @@ class SimulationResult:
         node_seconds: Nodes running times seconds, from the first dispatch to the last service (all nodes run in a
             static configuration; the autoscaler's nodes only while switched on).
         scaling_trace: ``(time, active nodes)`` at the start and at every change the autoscaler made.
+        hedged: Copies sent by a hedging policy (``latency_aware`` with ``hedge_after_s``).
     """
 
     policy: str
@@ -117,6 +118,7 @@ class SimulationResult:
     reports_rejected: int = 0
     node_seconds: float = 0.0
     scaling_trace: tuple[tuple[float, int], ...] = ()
+    hedged: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The figures as JSON (the keys of ``arena network simulate --json``)."""
@@ -148,6 +150,7 @@ class SimulationResult:
             "reports_rejected": self.reports_rejected,
             "node_seconds": self.node_seconds,
             "scaling_trace": [list(step) for step in self.scaling_trace],
+            "hedged": self.hedged,
         }
 
 
@@ -264,7 +267,38 @@ def simulate(
     carried = [0] * n
     dropped = 0
     lost: dict[str, int] = {}
-    eventful = plan is not None or guard is not None or bool(liars) or bool(censors)
+    observe = getattr(chosen, "observe", None)
+    hedge_after = getattr(chosen, "hedge_after_s", None)
+    hedge_budget = float(getattr(chosen, "hedge_budget", 1.0))
+    receipts: list[tuple[float, int, float]] = []
+    copies_due: list[tuple[float, int, int]] = []
+    hedged = 0
+
+    def send_copy(sent: float, j: int, primary: int) -> None:
+        """A hedged copy of settlement ``j``, sent at ``sent`` to the policy's next best node at that time."""
+        view.now = sent
+        copy = chosen.hedge(view, primary)  # type: ignore[attr-defined]
+        if copy == primary:
+            return
+        origin = origin_index[j]
+        reach = sent + (0.0 if delays is None else float(delays[origin][copy]))
+        if plan is not None:
+            reach = plan.reach(copy, origin_regions[origin], sent, reach - sent)
+        begin = max(reach, live_free[copy])
+        work_copy = work_list[j] / rates[copy]
+        begin, done = (begin, begin + work_copy) if plan is None else plan.serve(copy, begin, work_copy)
+        live_free[copy] = done
+        live_queued[copy] += 1
+        heappush(finishes, (done, copy))
+        busy[copy] += done - begin
+        if callable(observe):
+            heappush(receipts, (done, copy, sent))
+        if done < finish_of[j]:  # the copy is included first: it carries the settlement
+            finish_of[j], node_of[j], wait_of[j] = done, copy, begin - reach
+            carried[primary] -= 1
+            carried[copy] += 1
+
+    eventful = bool(plan is not None or guard is not None or liars or censors or callable(observe) or hedge_after)
     choose, heappush, heappop = chosen.choose, heapq.heappush, heapq.heappop
     arrival_list, work_list = arrivals.tolist(), work.tolist()
     step = max(1, jobs // 100)
@@ -293,9 +327,14 @@ def simulate(
                 view = _narrow(full_view, active)
                 chosen.reset(view, policy_rng)  # the same generator: the run stays one seeded stream
                 trace.append((now, active))
+        while copies_due and copies_due[0][0] <= now:
+            send_copy(*heappop(copies_due))
         view.now = now
         if fresh:
             view.reported_at = now
+        while receipts and receipts[0][0] <= now:
+            included, node, sent = heappop(receipts)
+            observe(node, sent, included)  # type: ignore[misc]
         if delays is not None:
             view.latency_s = delays[origin_index[j]][: view.size]
         i = choose(view)
@@ -335,6 +374,11 @@ def simulate(
             service = finish - start
             if guard is not None:
                 guard.sent(i, now, reach, finish, label)
+            if callable(observe):
+                heappush(receipts, (finish, i, now))
+            if hedge_after and finish - now > hedge_after and hedged < hedge_budget * (j + 1):
+                hedged += 1
+                heappush(copies_due, (now + hedge_after, j, i))  # sent when the receipt is that late
         live_free[i] = finish
         live_queued[i] += 1
         heappush(finishes, (finish, i))
@@ -346,6 +390,8 @@ def simulate(
         carried[i] += 1
         if progress is not None and j % step == 0:
             progress(j, jobs)
+    while copies_due:
+        send_copy(*heappop(copies_due))
     if progress is not None:
         progress(jobs, jobs)
     measured = _measure(
@@ -359,6 +405,7 @@ def simulate(
         return measured
     return replace(
         measured,
+        hedged=hedged,
         lost=sum(lost.values()),
         lost_by_solver=MappingProxyType(dict(sorted(lost.items()))),
         verdicts=() if guard is None else tuple(guard.verdicts),

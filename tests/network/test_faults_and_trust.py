@@ -176,3 +176,23 @@ def test_scaling_input_is_checked() -> None:
         simulate(textbook(4), "jsq", arrival_rate=1.0, jobs=10, report_interval_s=1.0, scaling=Autoscaler(target_s=2))
     with pytest.raises(InvalidInput, match="last phase needs a positive rate"):
         simulate(textbook(4), "jsq", arrival_rate=[(10.0, 1.0), (10.0, 0.0)], jobs=10)
+
+
+def test_the_circuit_breaker_of_latency_aware_stops_feeding_a_liar() -> None:
+    liar = [Liar(node="node-2")]
+    fooled = simulate(textbook(6), "sed", adversaries=liar, **SMALL)
+    breaker = simulate(textbook(6), "latency_aware", adversaries=liar, **SMALL)
+    assert breaker.mean_sojourn < fooled.mean_sojourn / 50  # three slow receipts open its circuit
+    assert breaker.carried[2] < fooled.carried[2] / 3
+
+
+def test_hedging_cuts_the_tail_a_crash_makes_within_its_budget() -> None:
+    crash = [Crash(node="node-0", at_s=100, until_s=400)]
+    options = {"arrival_rate": 3.0, "jobs": 3_000, "seed": 1, "report_interval_s": 10.0, "faults": crash}
+    plain = simulate(textbook(6), "latency_aware", **options)
+    hedged = simulate(textbook(6), "latency_aware", policy_options={"hedge_after_s": 8.0}, **options)
+    assert plain.hedged == 0
+    assert 0 < hedged.hedged <= 0.05 * hedged.jobs + 1
+    assert hedged.p95_sojourn < plain.p95_sojourn / 5
+    assert hedged.littles_law[0] == pytest.approx(hedged.littles_law[1], rel=0.03)
+    assert hedged.completed == hedged.jobs == sum(hedged.carried)
