@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -39,6 +39,7 @@ import numpy as np
 
 from auction.instance import AuctionInstance, TokenInfo
 from auction.outcomes import Bid, Execution
+from auction.rewards import compute_rewards
 from auction.run import AuctionResult
 from auction.run import run_auction as _run_auction
 from auction.solution import Solution, Submission
@@ -539,6 +540,7 @@ class Market:
         seed: int = 0,
         mechanism_options: Mapping[str, Any] | None = None,
         crashed: Mapping[str, str] | None = None,
+        carrier: Callable[[Bid, Solution], str | None] | None = None,
     ) -> AuctionOutcome:
         """Run the auction on submissions made elsewhere, settle the winners and advance one block.
 
@@ -553,6 +555,9 @@ class Market:
             seed: The mechanism's tie-break seed.
             mechanism_options: As for :meth:`run_auction`.
             crashed: Solvers that failed to propose, with the reason (carried into the outcome).
+            carrier: Called with each winning bid and its solution before it settles; it dispatches the settlement
+                to the network and returns why it was not included in time (``None``: it was). A settlement that
+                is not included changes nothing on the market, and its score is missing in the rewards (CIP-74).
 
         Raises:
             InvalidInput: ``instance`` is not the market's current one (another block), or an unknown mechanism
@@ -568,7 +573,11 @@ class Market:
             seed=seed,
             mechanism_options=mechanism_options,
         )
-        settled, failed, executions, gas = self._settle(instance, submissions, result)
+        settled, failed, executions, gas = self._settle(instance, submissions, result, carrier)
+        if failed:  # a winner that did not settle is paid for what it missed (CIP-74's missing score)
+            keys = set(settled)
+            rewards = compute_rewards(result.selection, settled={bid.key: bid.key in keys for bid in result.winners})
+            result = replace(result, rewards=rewards)
         expired = self.advance(1)
         return AuctionOutcome(
             result=result,
@@ -583,7 +592,11 @@ class Market:
         )
 
     def _settle(
-        self, instance: AuctionInstance, submissions: Sequence[Submission], result: AuctionResult
+        self,
+        instance: AuctionInstance,
+        submissions: Sequence[Submission],
+        result: AuctionResult,
+        carrier: Callable[[Bid, Solution], str | None] | None = None,
     ) -> _Settlement:
         """Apply the winners in order to the pools and the book; renew bridge capacity afterwards."""
         proposals = {(s.solver, solution.id): solution for s in submissions for solution in s.solutions}
@@ -602,6 +615,10 @@ class Market:
             moved, reason = _replay(solution, self._liquidity, states)
             if moved is None:
                 failed.append((*bid.key, reason))
+                continue
+            missed = None if carrier is None else carrier(bid, solution)
+            if missed is not None:
+                failed.append((*bid.key, missed))
                 continue
             states = moved
             filled |= bid.orders

@@ -117,6 +117,8 @@ LEADERBOARD_COLUMNS: Final = (
     "won_score",
     "marginal_score",
     "copies",
+    "unsettled",
+    "missing_score",
     "gap_to_best",
     "settled",
     "invalid",
@@ -165,6 +167,9 @@ class Standing:
             auction would lose without it; 0 for a solver that only resubmits what others bid.
         copies: Its valid solutions that settle exactly what another solver's valid solution in the same auction
             settles (:func:`auction.run.settlement_fingerprint`).
+        unsettled: Its winning bids that did not settle: failed on the moved market, or not included by the
+            network before their deadline (a tournament with ``dispatch``).
+        missing_score: The scores of those bids, which its rewards lose (CIP-74).
         gap_to_best: Mean over auctions where someone scored of ``(best - own) / best``, where ``best`` is
             the best score any solver proposed: a regret against the best proposal, not against a proven
             optimum. ``None`` when nobody scored in any auction.
@@ -188,6 +193,8 @@ class Standing:
     won_score: int
     marginal_score: int
     copies: int
+    unsettled: int
+    missing_score: int
     gap_to_best: float | None
     settled: int
     invalid: int
@@ -213,6 +220,8 @@ class Standing:
             "won_score": self.won_score,
             "marginal_score": self.marginal_score,
             "copies": self.copies,
+            "unsettled": self.unsettled,
+            "missing_score": self.missing_score,
             "gap_to_best": self.gap_to_best,
             "settled": self.settled,
             "invalid": self.invalid,
@@ -229,7 +238,7 @@ class Standing:
         for name in ("total_score", "median_score"):
             low, high = data.pop(f"{name}_ci_low"), data.pop(f"{name}_ci_high")
             data[f"{name}_ci"] = [str(low), str(high)]
-        for name in ("total_score", "median_score", "won_score", "marginal_score"):
+        for name in ("total_score", "median_score", "won_score", "marginal_score", "missing_score"):
             data[name] = str(data[name])
         return data
 
@@ -641,6 +650,7 @@ def _build(
     won: dict[int, dict[str, int]] = {}
     marginal: dict[int, dict[str, int]] = {}
     copies: dict[int, dict[str, int]] = {}
+    unsettled: dict[int, dict[str, tuple[int, int]]] = {}
     utilization_rows: list[tuple[int, Mapping[str, Any]]] = []
     for auction_row in sorted(auction_rows, key=lambda r: r.auction_index):
         parsed = _parse_auction(auction_row)
@@ -648,6 +658,7 @@ def _build(
         won[auction_row.auction_index] = parsed.winning
         marginal[auction_row.auction_index] = parsed.marginal
         copies[auction_row.auction_index] = parsed.copies
+        unsettled[auction_row.auction_index] = parsed.unsettled
         utilization_rows.append((auction_row.auction_index, parsed.utilization))
     complete = {s.index: position for position, s in enumerate(summaries)}
     rows = [r for r in outcome_rows if r.auction_index in complete]
@@ -696,6 +707,8 @@ def _build(
                 won_score=won_totals[name],
                 marginal_score=sum(marginal[s.index].get(name, 0) for s in summaries),
                 copies=sum(copies[s.index].get(name, 0) for s in summaries),
+                unsettled=sum(unsettled[s.index].get(name, (0, 0))[0] for s in summaries),
+                missing_score=sum(unsettled[s.index].get(name, (0, 0))[1] for s in summaries),
                 gap_to_best=math.fsum(gaps) / len(gaps) if gaps else None,
                 p50_seconds=float(np.percentile(seconds, 50)) if seconds.size else None,
                 p95_seconds=float(np.percentile(seconds, 95)) if seconds.size else None,
@@ -771,6 +784,8 @@ class _ParsedAuction:
     marginal: dict[str, int]
     copies: dict[str, int]
     """Per solver, its valid solutions identical to another solver's."""
+    unsettled: dict[str, tuple[int, int]]
+    """Per solver, ``(winning bids that did not settle, their scores)``."""
 
 
 def _parse_auction(row: AuctionRow) -> _ParsedAuction:
@@ -824,7 +839,19 @@ def _parse_auction(row: AuctionRow) -> _ParsedAuction:
         if isinstance(solution, Mapping) and solution.get("identicalTo"):
             name = str(solution.get("solver"))
             copies[name] = copies.get(name, 0) + 1
-    return _ParsedAuction(summary, winning, utilization, marginal, copies)
+    scores = {
+        (str(solution.get("solver")), str(solution.get("id"))): solution.get("score")
+        for solution in as_list(auction.get("solutions"), f"{where}.auction.solutions")
+        if isinstance(solution, Mapping)
+    }
+    unsettled: dict[str, tuple[int, int]] = {}
+    for entry in as_list(result.get("failed"), f"{where}.failed"):
+        if isinstance(entry, Mapping):
+            name = str(entry.get("solver"))
+            score = scores.get((name, str(entry.get("id"))))
+            count, missing = unsettled.get(name, (0, 0))
+            unsettled[name] = (count + 1, missing + (0 if score is None else as_int(score, f"{where}.failed")))
+    return _ParsedAuction(summary, winning, utilization, marginal, copies, unsettled)
 
 
 def _shock(value: Any, where: str) -> tuple[str, float] | None:
@@ -876,6 +903,8 @@ _INT_COLUMNS: Final = frozenset(
         "won_score",
         "marginal_score",
         "copies",
+        "unsettled",
+        "missing_score",
         *_STATUSES,
     }
 )
@@ -917,6 +946,8 @@ def _standing_from_row(row: Mapping[str, str], line: int) -> Standing:
         won_score=values["won_score"],
         marginal_score=values["marginal_score"],
         copies=values["copies"],
+        unsettled=values["unsettled"],
+        missing_score=values["missing_score"],
         gap_to_best=values["gap_to_best"],
         settled=values["settled"],
         invalid=values["invalid"],

@@ -89,7 +89,13 @@ def compact_leaderboard(results: TournamentResults) -> tuple[list[str], list[lis
         return format_wei(value, exponent)
 
     def failures(s: Standing) -> str:
-        counts = (("invalid", s.invalid), ("timed out", s.timed_out), ("crashed", s.crashed), ("no bid", s.no_bid))
+        counts = (
+            ("invalid", s.invalid),
+            ("timed out", s.timed_out),
+            ("crashed", s.crashed),
+            ("no bid", s.no_bid),
+            ("unsettled", s.unsettled),
+        )
         return "\n".join(f"{count} {what}" for what, count in counts if count) or "-"
 
     header = ["#", "Solver", "Wins", "Total", "Median", "Won", "Marginal", "Gap", "Fails", "p95 s"]
@@ -126,6 +132,7 @@ def leaderboard_cells(results: TournamentResults) -> tuple[list[str], list[list[
         "Won",
         "Marginal",
         "Copies",
+        "Unsettled",
         "Gap",
         "Settled",
         "Invalid",
@@ -152,6 +159,7 @@ def leaderboard_cells(results: TournamentResults) -> tuple[list[str], list[list[
             money(s.won_score),
             money(s.marginal_score),
             str(s.copies),
+            str(s.unsettled),
             "-" if s.gap_to_best is None else f"{100 * s.gap_to_best:.1f}%",
             str(s.settled),
             str(s.invalid),

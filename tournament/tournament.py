@@ -42,11 +42,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import reprlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -57,13 +59,18 @@ from auction.errors import InvalidInstance, InvalidSolution
 from auction.instance import AuctionInstance
 from auction.io import instance_to_json
 from auction.mechanisms import get_mechanism
+from auction.outcomes import Bid
 from auction.run import MAX_SOLUTIONS_PER_SOLVER, run_auction
 from auction.scoring import NATIVE_UNIT, get_scoring_rule
-from auction.solution import Submission
+from auction.solution import Solution, Submission
 from auction.solution_io import submission_from_json
-from liquidity.assets import AssetId
+from intents import SwapIntent
+from liquidity.assets import AssetId, chain_of
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
+from network.carrier import Carrier
+from network.registry import get_policy
+from network.topologies import get_topology
 from solvers.base import Solver
 from solvers.registry import SolverRegistryWarning, find_solver, registered_names, shadowed
 from solvers.remote import RemoteSolver, is_remote
@@ -87,6 +94,9 @@ __all__ = ["REPLAY", "Tournament", "TournamentConfig", "TournamentProgress"]
 
 _EPISODE_STREAM: Final = 0xE915_0DE5
 """Mixed into the episode seeds so they never coincide with the solver or block streams."""
+
+_NETWORK_STREAM: Final = 0x0E7C_A331
+"""Mixed into an episode's seed for the seed of its network (queues and dispatch draws)."""
 
 _MECHANISM_STREAM: Final = 0x3EC4_A515
 """Mixed into the mechanisms' tie-break seeds."""
@@ -112,6 +122,9 @@ class TournamentConfig:
         memory_limit_mb: Each solver process's memory limit, or ``None``.
         instances: For a replay, ``(file name, SHA-256 of its bytes)`` of each instance file, in auction order
             (where the files lie is not part of the configuration; what they hold is).
+        dispatch: A dispatch policy (``arena.dispatch``): each winning settlement is sent through the scenario's
+            network (:mod:`network.topologies`) and settles only if it is included before its intents' deadline.
+            ``None``: settlements land at once.
 
     Raises:
         InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, a
@@ -128,6 +141,7 @@ class TournamentConfig:
     time_limit_s: float = 5.0
     memory_limit_mb: int | None = 2048
     instances: tuple[tuple[str, str], ...] = ()
+    dispatch: str | None = None
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -159,20 +173,27 @@ class TournamentConfig:
             raise InvalidInput("time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {limit!r}")
         object.__setattr__(self, "time_limit_s", float(limit))  # 10 and 10.0 are the same tournament
         check_memory_limit(self.memory_limit_mb)
+        if self.dispatch is not None:
+            get_policy(self.dispatch)
+            get_topology("three-chains-v1" if self.scenario == REPLAY else self.scenario)
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as the store keeps it."""
-        return {
-            "solvers": list(self.solvers),
-            "scenario": self.scenario,
-            "auctions": self.auctions,
-            "episode_length": self.episode_length,
-            "seed": self.seed,
-            "mechanism": self.mechanism,
-            "scoring": self.scoring,
-            "time_limit_s": self.time_limit_s,
-            "memory_limit_mb": self.memory_limit_mb,
-        } | ({"instances": [list(entry) for entry in self.instances]} if self.instances else {})
+        return (
+            {
+                "solvers": list(self.solvers),
+                "scenario": self.scenario,
+                "auctions": self.auctions,
+                "episode_length": self.episode_length,
+                "seed": self.seed,
+                "mechanism": self.mechanism,
+                "scoring": self.scoring,
+                "time_limit_s": self.time_limit_s,
+                "memory_limit_mb": self.memory_limit_mb,
+            }
+            | ({"instances": [list(entry) for entry in self.instances]} if self.instances else {})
+            | ({"dispatch": self.dispatch} if self.dispatch is not None else {})
+        )
 
     @property
     def id(self) -> str:
@@ -225,6 +246,7 @@ class _Episode:
     evolving: EvolvingMarket | None
     market: Market
     block: int = 0
+    carrier: Carrier | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -260,6 +282,8 @@ class Tournament:
         instances: Instance files (current or legacy CoW format, e.g. the real auctions of ``../shared``) to
             replay instead of a scenario: one auction per file, on a market holding that file's liquidity
             and intents. Their contents are part of the configuration (by SHA-256).
+        dispatch: A dispatch policy name: winners' settlements go through the scenario's network and count only
+            when included before their deadline (see :attr:`TournamentConfig.dispatch`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -280,6 +304,7 @@ class Tournament:
         memory_limit_mb: int | None = 2048,
         tournament_id: str | None = None,
         instances: Sequence[str | os.PathLike[str]] = (),
+        dispatch: str | None = None,
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -304,6 +329,7 @@ class Tournament:
             time_limit_s=time_limit_s,
             memory_limit_mb=memory_limit_mb,
             instances=files,
+            dispatch=dispatch,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -403,11 +429,21 @@ class _Play:
                     length=min(config.episode_length, config.auctions - first),
                     evolving=evolving,
                     market=market,
+                    carrier=self._carrier(number),
                 )
             )
         tasks = [task for episode in episodes for task in self._next(episode)]
         if tasks:
             self.runner.run(tasks, follow=self._finished)
+
+    def _carrier(self, episode: int) -> Carrier | None:
+        """The episode's network (its own queues, seeded from the episode), when settlements are dispatched."""
+        config = self.config
+        if config.dispatch is None:
+            return None
+        topology = get_topology("three-chains-v1" if config.scenario == REPLAY else config.scenario)
+        seed = int(np.random.SeedSequence([episode_seed(config.seed, episode), _NETWORK_STREAM]).generate_state(1)[0])
+        return Carrier(topology, config.dispatch, seed=seed)
 
     def _next(self, episode: _Episode) -> list[SolveTask]:
         """Open the episode's next auction and return its missing solver calls.
@@ -541,6 +577,8 @@ class _Play:
             except InvalidSolution:
                 continue  # unreadable: recorded as invalid, and no part of the auction
         market = pending.episode.market
+        dispatched: list[dict[str, Any]] = []
+        carrier = pending.episode.carrier
         outcome = market.settle(
             pending.instance,
             submissions,
@@ -548,8 +586,12 @@ class _Play:
             scoring=config.scoring,
             seed=mechanism_seed(config.seed, pending.index),
             crashed=failed,
+            carrier=None if carrier is None else partial(_dispatch, carrier, pending.instance, dispatched),
         )
-        record = json.loads(json.dumps(_auction_record(pending, outcome), sort_keys=True))
+        record = _auction_record(pending, outcome)
+        if carrier is not None:
+            record["dispatch"] = dispatched
+        record = json.loads(json.dumps(record, sort_keys=True))
         resumed = pending.index in self.stored
         if resumed and self.stored[pending.index] != record:
             raise InvalidInput(
@@ -719,6 +761,44 @@ def _value(instance: AuctionInstance, asset: AssetId, amount: int) -> int:
     if info is None or info.reference_price is None:
         return 0
     return amount * info.reference_price // NATIVE_UNIT
+
+
+def _dispatch(
+    carrier: Carrier, instance: AuctionInstance, log: list[dict[str, Any]], bid: Bid, solution: Solution
+) -> str | None:
+    """Send a winning settlement through the network: one inclusion per chain it touches; ``None`` if in time."""
+    now = int(instance.deadline.timestamp()) if instance.deadline is not None else 0
+    intents = {intent.uid: intent for intent in instance.intents}
+    chains: set[str] = set()
+    for step in solution.interactions:
+        chains.update((chain_of(step.input_token), chain_of(step.output_token)))
+    deadline = min((intents[uid].valid_to for uid in bid.orders if uid in intents), default=None)
+    for uid in bid.orders:
+        intent = intents.get(uid)
+        if isinstance(intent, SwapIntent):
+            chains.update((chain_of(intent.sell), chain_of(intent.buy)))
+        elif intent is not None:
+            chains.update(chain_of(asset) for leg in intent.legs for asset in (leg.sell, leg.buy))
+    included = [carrier.dispatch(float(now), chain) for chain in sorted(chains)]
+    last = max(included, key=lambda inclusion: inclusion.included_at)
+    missed = deadline is not None and last.included_at > deadline
+    log.append(
+        {
+            "solver": bid.solver,
+            "id": bid.solution_id,
+            "nodes": [inclusion.node for inclusion in included],
+            "delay_s": None if math.isinf(last.delay_s) else round(last.delay_s, 6),
+            "missed": missed,
+        }
+    )
+    if not missed:
+        return None
+    if math.isinf(last.included_at):
+        return f"missed: node {last.node} dropped the settlement (its queue is full)"
+    return (
+        f"missed: included {last.delay_s:.1f} s after the auction by {last.node}, "
+        f"{last.included_at - (deadline or 0):.1f} s after its intents' deadline"
+    )
 
 
 def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any]:

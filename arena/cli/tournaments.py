@@ -92,6 +92,13 @@ def tournament_run(
     executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --executor ray).")] = None,
     tournament_id: Annotated[str | None, typer.Option("--id", help="Tournament id (default: from the config).")] = None,
+    dispatch: Annotated[
+        str | None,
+        typer.Option(
+            help="Send winners' settlements through the scenario's network with this dispatch policy "
+            "(random, power_of_d, jsq, ...; see `arena network compare`); late ones do not settle."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -120,6 +127,7 @@ def tournament_run(
         executor_options=options,
         tournament_id=tournament_id,
         show_progress=not (quiet or as_json),
+        dispatch=dispatch,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -147,6 +155,7 @@ def _play(
     executor_options: dict[str, Any] | None = None,
     tournament_id: str | None = None,
     show_progress: bool = True,
+    dispatch: str | None = None,
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -169,6 +178,7 @@ def _play(
                 memory_limit_mb=memory_limit,
                 tournament_id=tournament_id,
                 instances=instances or (),
+                dispatch=dispatch,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)
