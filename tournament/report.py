@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from tournament.plots import plot_cumulative, plot_scores, plot_times, plot_wins
-from tournament.tables import WON_VS_TOTAL, format_wei, results_exponent, unit_label
+from tournament.tables import WON_VS_TOTAL, format_wei, network_cells, results_exponent, unit_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -108,6 +108,7 @@ def render_report(results: TournamentResults) -> str:
         _leaderboard(results),
         f'<div class="split"><section>{_pairwise(results)}</section><section>{_concentration(results)}</section></div>',
         _utilization(results),
+        _network(results),
         _failures(results),
         _plots(results),
         "<footer>Made by Intent Arena. Scores are wei of the numeraire; every column and statistic is defined in "
@@ -285,6 +286,18 @@ def _utilization(results: TournamentResults) -> str:
         return '<h2>Utilization</h2><p class="note">No utilization recorded.</p>'
     sections = "".join(f"<section>{part}</section>" for part in parts)
     return f'<h2>Utilization</h2>{pools}<div class="cols">{sections}</div>'
+
+
+def _network(results: TournamentResults) -> str:
+    found = network_cells(results)
+    if found is None:
+        return ""
+    title, header, rows = found
+    unit = unit_label(results_exponent(results))
+    table = _html_table(
+        [*header[:3], f"Value ({_e(unit)})"], [[_e(cell) for cell in row] for row in rows], numeric=(1, 2, 3)
+    )
+    return f'<h2>Network</h2><p class="note">{_e(title)}.</p><section class="wide">{table}</section>'
 
 
 def _capacity(heading: str, label: str, usage: Sequence[CapacityUsage]) -> Iterable[str]:

@@ -76,7 +76,14 @@ from tournament.tables import (
     text_table,
     unit_label,
 )
-from tournament.utilization import CapacityUsage, PoolUsage, Utilization, utilization_of
+from tournament.utilization import (
+    CapacityUsage,
+    NetworkLoad,
+    PoolUsage,
+    Utilization,
+    network_load_of,
+    utilization_of,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -369,6 +376,7 @@ class TournamentResults:
         effective_solvers: ``1 / hhi``: how many equally strong winners the concentration amounts to
             (0 when nobody won).
         utilization: Load on pools, bridges and chains.
+        network: Who carried the winners' settlements (tournaments with ``dispatch``; ``None`` otherwise).
         outcomes: One per (complete auction, solver with an outcome), by auction then solver.
         resamples: Bootstrap resamples behind each confidence interval.
     """
@@ -385,6 +393,7 @@ class TournamentResults:
     hhi: float
     effective_solvers: float
     utilization: Utilization
+    network: NetworkLoad | None
     outcomes: tuple[SolverOutcome, ...]
     resamples: int
 
@@ -496,6 +505,7 @@ class TournamentResults:
             "leaderboard": [s.to_json() for s in self.standings],
             "pairwise": [p.to_json() for p in self.comparisons],
             "utilization": self.utilization.to_json(),
+            "network": None if self.network is None else self.network.to_json(),
             "auction_indices": [a.index for a in self.auctions],
             "scores": {name: [str(v) for v in row] for name, row in zip(self.solvers, self.scores, strict=True)},
             "volume": str(sum(a.volume for a in self.auctions)),
@@ -651,6 +661,7 @@ def _build(
     marginal: dict[int, dict[str, int]] = {}
     copies: dict[int, dict[str, int]] = {}
     unsettled: dict[int, dict[str, tuple[int, int]]] = {}
+    dispatched: list[tuple[tuple[str, ...], float | None, bool, int]] = []
     utilization_rows: list[tuple[int, Mapping[str, Any]]] = []
     for auction_row in sorted(auction_rows, key=lambda r: r.auction_index):
         parsed = _parse_auction(auction_row)
@@ -659,6 +670,7 @@ def _build(
         marginal[auction_row.auction_index] = parsed.marginal
         copies[auction_row.auction_index] = parsed.copies
         unsettled[auction_row.auction_index] = parsed.unsettled
+        dispatched += parsed.dispatched
         utilization_rows.append((auction_row.auction_index, parsed.utilization))
     complete = {s.index: position for position, s in enumerate(summaries)}
     rows = [r for r in outcome_rows if r.auction_index in complete]
@@ -745,6 +757,7 @@ def _build(
         hhi=hhi,
         effective_solvers=1.0 / hhi if hhi else 0.0,
         utilization=utilization_of(utilization_rows),
+        network=network_load_of(dispatched) if dispatched else None,
         outcomes=tuple(
             SolverOutcome(
                 auction=r.auction_index,
@@ -786,6 +799,8 @@ class _ParsedAuction:
     """Per solver, its valid solutions identical to another solver's."""
     unsettled: dict[str, tuple[int, int]]
     """Per solver, ``(winning bids that did not settle, their scores)``."""
+    dispatched: list[tuple[tuple[str, ...], float | None, bool, int]]
+    """Per dispatched winning settlement: ``(nodes, delay_s, missed, score)``."""
 
 
 def _parse_auction(row: AuctionRow) -> _ParsedAuction:
@@ -851,7 +866,20 @@ def _parse_auction(row: AuctionRow) -> _ParsedAuction:
             score = scores.get((name, str(entry.get("id"))))
             count, missing = unsettled.get(name, (0, 0))
             unsettled[name] = (count + 1, missing + (0 if score is None else as_int(score, f"{where}.failed")))
-    return _ParsedAuction(summary, winning, utilization, marginal, copies, unsettled)
+    dispatched = []
+    for entry in as_list(result.get("dispatch"), f"{where}.dispatch"):
+        if isinstance(entry, Mapping):
+            score = scores.get((str(entry.get("solver")), str(entry.get("id"))))
+            delay = entry.get("delay_s")
+            dispatched.append(
+                (
+                    tuple(str(node) for node in as_list(entry.get("nodes"), f"{where}.dispatch.nodes")),
+                    None if delay is None else as_float(delay, f"{where}.dispatch.delay_s"),
+                    bool(entry.get("missed")),
+                    0 if score is None else as_int(score, f"{where}.dispatch"),
+                )
+            )
+    return _ParsedAuction(summary, winning, utilization, marginal, copies, unsettled, dispatched)
 
 
 def _shock(value: Any, where: str) -> tuple[str, float] | None:

@@ -21,6 +21,7 @@ __all__ = [
     "events_text",
     "format_wei",
     "leaderboard_cells",
+    "network_cells",
     "pairwise_cells",
     "results_exponent",
     "score_exponent",
@@ -273,3 +274,27 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in [header, *rows]
     ]
+
+
+def network_cells(results: TournamentResults, *, top: int = 10) -> tuple[str, list[str], list[list[str]]] | None:
+    """``(title, header, rows)`` of the nodes that carried the winners (``None`` without dispatch)."""
+    load = results.network
+    if load is None:
+        return None
+    exponent = results_exponent(results)
+    total = sum(node.settlements for node in load.nodes) or 1
+    rows = [
+        [node.node, str(node.settlements), f"{100 * node.settlements / total:.1f}%", format_wei(node.value, exponent)]
+        for node in load.nodes[:top]
+    ]
+
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3g}"
+
+    title = (
+        f"network: {len(load.nodes)} nodes carried the winners; delay p50 {seconds(load.delay_p50_s)} s, "
+        f"p95 {seconds(load.delay_p95_s)} s, p99 {seconds(load.delay_p99_s)} s; {load.missed} missed their deadline; "
+        f"HHI {load.settlements_hhi:.3f} (of value {load.value_hhi:.3f}), Nakamoto {load.nakamoto_33} / "
+        f"{load.nakamoto_50}"
+    )
+    return title, ["Node", "Settlements", "Share", "Value"], rows

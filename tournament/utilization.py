@@ -13,7 +13,7 @@ from typing import Any
 
 from tournament._records import as_float, as_int, as_mapping
 
-__all__ = ["CapacityUsage", "PoolUsage", "Utilization", "utilization_of"]
+__all__ = ["CapacityUsage", "NetworkLoad", "NodeLoad", "PoolUsage", "Utilization", "network_load_of", "utilization_of"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,3 +101,88 @@ def utilization_of(rows: Sequence[tuple[int, Mapping[str, Any]]]) -> Utilization
         )
 
     return Utilization(pools=pool_usage, pool_hhi=hhi, bridges=capacity(bridges), chains=capacity(chains))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeLoad:
+    """What one node of the network carried for the winners (tournaments with ``dispatch``).
+
+    Attributes:
+        node: The node id.
+        settlements: Winning settlements it included (one per chain a settlement touches).
+        value: The scores of those settlements, numeraire wei: what it earned its place in (fees follow value).
+    """
+
+    node: str
+    settlements: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkLoad:
+    """Who carried the winners' settlements, how fast, and how concentrated that was.
+
+    Attributes:
+        nodes: Per node, most settlements first (then by id).
+        settlements_hhi: HHI of the nodes' shares of settlements.
+        value_hhi: HHI of their shares of value carried (what they earned).
+        nakamoto_33: The fewest nodes that carried more than a third of the settlements.
+        nakamoto_50: The fewest that carried more than half.
+        delay_p50_s: Median seconds from the auction to the last inclusion of a settlement.
+        delay_p95_s: 95th percentile.
+        delay_p99_s: 99th percentile.
+        missed: Settlements included after their intents' deadline (they did not settle).
+    """
+
+    nodes: tuple[NodeLoad, ...] = ()
+    settlements_hhi: float = 0.0
+    value_hhi: float = 0.0
+    nakamoto_33: int = 0
+    nakamoto_50: int = 0
+    delay_p50_s: float | None = None
+    delay_p95_s: float | None = None
+    delay_p99_s: float | None = None
+    missed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: values as decimal strings."""
+        return {
+            "nodes": [{"node": n.node, "settlements": n.settlements, "value": str(n.value)} for n in self.nodes],
+            "settlements_hhi": self.settlements_hhi,
+            "value_hhi": self.value_hhi,
+            "nakamoto_33": self.nakamoto_33,
+            "nakamoto_50": self.nakamoto_50,
+            "delay_p50_s": self.delay_p50_s,
+            "delay_p95_s": self.delay_p95_s,
+            "delay_p99_s": self.delay_p99_s,
+            "missed": self.missed,
+        }
+
+
+def network_load_of(entries: Sequence[tuple[tuple[str, ...], float | None, bool, int]]) -> NetworkLoad:
+    """The load over ``(nodes, delay_s, missed, score)`` of every dispatched winning settlement."""
+    import numpy as np
+
+    from network.metrics import hhi, nakamoto
+
+    settlements: dict[str, int] = {}
+    value: dict[str, int] = {}
+    delays = [delay for _, delay, _, _ in entries if delay is not None]
+    for nodes, _, _, score in entries:
+        for node in nodes:
+            settlements[node] = settlements.get(node, 0) + 1
+            value[node] = value.get(node, 0) + score
+    ordered = sorted(settlements, key=lambda node: (-settlements[node], node))
+    counts = [settlements[node] for node in ordered]
+    quantiles = np.percentile(delays, [50, 95, 99]).tolist() if delays else [None, None, None]
+    return NetworkLoad(
+        nodes=tuple(NodeLoad(node=node, settlements=settlements[node], value=value[node]) for node in ordered),
+        settlements_hhi=hhi(counts),
+        value_hhi=hhi([float(value[node]) for node in ordered]),
+        nakamoto_33=nakamoto(counts, 1 / 3),
+        nakamoto_50=nakamoto(counts, 1 / 2),
+        delay_p50_s=quantiles[0],
+        delay_p95_s=quantiles[1],
+        delay_p99_s=quantiles[2],
+        missed=sum(1 for _, _, missed, _ in entries if missed),
+    )

@@ -34,6 +34,15 @@ def test_a_fast_network_changes_no_result_and_says_who_carried_what() -> None:
     assert entries
     assert all(not entry["missed"] and entry["delay_s"] > 0 and entry["nodes"] for entry in entries)
     assert play("power_of_d", workers=1)[1] == records  # the network is seeded: any number of workers
+    load = carried.network  # type: ignore[attr-defined]
+    assert instant.network is None  # type: ignore[attr-defined]
+    assert load is not None
+    assert sum(node.settlements for node in load.nodes) == sum(len(entry["nodes"]) for entry in entries)
+    assert 0 < load.settlements_hhi <= 1
+    assert 1 <= load.nakamoto_33 <= load.nakamoto_50 <= len(load.nodes)
+    assert load.delay_p50_s is not None
+    assert load.delay_p50_s <= load.delay_p95_s <= load.delay_p99_s  # type: ignore[operator]
+    assert load.missed == 0
 
 
 def test_settlements_the_network_includes_too_late_do_not_settle_and_cost_their_score(
