@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,6 +41,7 @@ def _run(
     report_interval: float,
     scenario: str | None = None,
     chain: str = "ethereum",
+    options: dict[str, Any] | None = None,
 ) -> SimulationResult:
     from liquidity.assets import chain_id
     from liquidity.errors import ArenaError
@@ -51,8 +53,7 @@ def _run(
     if not 0 < utilization < 1:
         raise fail(f"--utilization must be above 0 and below 1 (a stable queue), got {utilization:g}")
     try:
-        options = {"choices": choices} if choices is not None else {}
-        chosen = get_policy(policy, **options)
+        chosen = get_policy(policy, **({"choices": choices} if choices is not None else {}), **(options or {}))
         origins = None
         if scenario is None:
             topology = textbook(nodes)
@@ -169,12 +170,25 @@ def network_compare(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the latency-versus-concentration plot into this folder.")
     ] = None,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            help="Sweep one option of the first policy, e.g. choices=1,2,3,5: each value is a point of the frontier."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Several policies on the same seeded flow: each is a point of latency against concentration."""
+    """Several policies, or one policy's knob, on the same seeded flow: each a point of delay against concentration."""
     names = [name.strip() for name in policies.split(",") if name.strip()]
     if not names:
         raise fail("--policies names no policy")
+    runs: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in names]
+    if sweep is not None:
+        knob, _, values = sweep.partition("=")
+        parsed = [_number(value.strip()) for value in values.split(",") if value.strip()]
+        if not knob.strip().isidentifier() or not parsed:
+            raise fail(f"--sweep {sweep!r}: write NAME=VALUE,VALUE,... e.g. choices=1,2,3")
+        runs = [(names[0], {knob.strip(): value}) for value in parsed]
     results = [
         _run(
             name,
@@ -182,13 +196,19 @@ def network_compare(
             utilization=utilization,
             jobs=jobs,
             seed=seed,
-            choices=choices if name == "power_of_d" else None,
+            choices=choices if name == "power_of_d" and not options else None,
             report_interval=report_interval,
             scenario=scenario,
             chain=chain,
+            options=options,
         )
-        for name in names
+        for name, options in runs
     ]
+    labels = [
+        name if not options else f"{name} " + ", ".join(f"{k}={v}" for k, v in options.items())
+        for name, options in runs
+    ]
+    results = [replace(result, policy=label) for result, label in zip(results, labels, strict=True)]
     where = f"{scenario} on {chain}" if scenario else f"{nodes} nodes"
     written = None if plot is None else _frontier(results, plot, f"{where} at utilization {utilization:g}")
     if as_json:
@@ -198,6 +218,16 @@ def network_compare(
     print_table(f"{where} at utilization {utilization:g}, seed {seed}", _HEADER, [_row(r) for r in results])
     if written is not None:
         stderr.print(f"wrote {safe(written)}", highlight=False)
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise fail(f"--sweep value {text!r} is not a number") from None
 
 
 def _frontier(results: list[SimulationResult], folder: Path, title: str) -> Path:

@@ -78,3 +78,19 @@ def test_a_scenario_topology_carries_the_flow_of_one_chain() -> None:
     assert "unknown chain 'solana'" in bad.stderr
     unknown = runner.invoke(app, ["network", "simulate", "--scenario", "nine-chains-v7"])
     assert "no topology for scenario 'nine-chains-v7'" in unknown.stderr
+
+
+def test_compare_sweeps_a_knob_into_a_frontier(tmp_path: Path) -> None:
+    arguments = ["network", "compare", "--policies", "power_of_d", "--sweep", "choices=1,2,4", "--nodes", "20"]
+    done = runner.invoke(app, [*arguments, "--jobs", "20000", "--json", "--plot", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    results = json.loads(done.stdout)["results"]
+    assert [r["policy"] for r in results] == ["power_of_d choices=1", "power_of_d choices=2", "power_of_d choices=4"]
+    means = [r["mean_sojourn"] for r in results]
+    assert means == sorted(means, reverse=True)  # more choices, less delay
+    assert (tmp_path / "frontier.svg").exists()
+    bad = runner.invoke(app, ["network", "compare", "--sweep", "choices=two"])
+    assert bad.exit_code == 1
+    assert "is not a number" in bad.stderr
+    unknown = runner.invoke(app, ["network", "compare", "--policies", "jsq", "--sweep", "choices=2"])
+    assert "takes no option 'choices'" in unknown.stderr
