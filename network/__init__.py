@@ -4,7 +4,9 @@ Depends on :mod:`liquidity` only. :class:`Topology` holds the nodes (role, regio
 limit) and the latency between regions; :mod:`network.policies` the built-in dispatch policies, found by name
 through the ``arena.dispatch`` entry points (:func:`get_policy`); :func:`simulate` runs settlements through them and
 measures delay, drops, utilization and the concentration of what each node carried; :mod:`network.theory` holds the
-closed forms the simulator is checked against.
+closed forms the simulator is checked against; :mod:`network.faults` and :mod:`network.trust` the crashes,
+lying nodes and the signed-report defence; :mod:`network.scaling` the autoscaler; :class:`Carrier` the stateful
+network a tournament dispatches its winners through (:mod:`network.topologies`: each scenario's nodes).
 
 Examples:
     >>> import network
@@ -13,15 +15,29 @@ Examples:
     (20000, True)
 """
 
+from network.carrier import Carrier, Inclusion
+from network.faults import Crash, Partition, Slowdown
 from network.metrics import effective_number, hhi, nakamoto, shares
 from network.policies import DispatchPolicy, HealthView
 from network.registry import ENTRY_POINT_GROUP, get_policy, policy_names
+from network.scaling import Autoscaler
 from network.simulator import SimulationResult, simulate
 from network.theory import erlang_c, mm1_sojourn, mmc_sojourn, mmc_wait, supermarket_sojourn
+from network.topologies import get_topology
 from network.topology import LatencyMatrix, Node, Topology, textbook
+from network.trust import Censor, Defence, Liar
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Autoscaler",
+    "Carrier",
+    "Censor",
+    "Crash",
+    "Defence",
+    "Inclusion",
+    "Liar",
+    "Partition",
+    "Slowdown",
     "DispatchPolicy",
     "HealthView",
     "LatencyMatrix",
@@ -31,6 +47,7 @@ __all__ = [
     "effective_number",
     "erlang_c",
     "get_policy",
+    "get_topology",
     "hhi",
     "mm1_sojourn",
     "mmc_sojourn",
