@@ -135,6 +135,16 @@ def rng_list(rng: np.random.Generator) -> list[float]:
     return values
 
 
+class _AtRandomOnTies:
+    """A policy that draws only to break ties: it keeps the run's generator for that."""
+
+    def __init__(self) -> None:
+        self._draw = _Drawing()
+
+    def reset(self, view: HealthView, rng: np.random.Generator) -> None:
+        self._draw.start(rng)
+
+
 def _least(values: np.ndarray[Any, Any], draw: _Drawing) -> int:
     """The index of the least value, ties broken uniformly at random."""
     best = values.min()
@@ -221,16 +231,10 @@ class StakeWeightedLeader:
         return int(schedule[within // self.slots_per_leader])
 
 
-class ShortestQueue:
+class ShortestQueue(_AtRandomOnTies):
     """Join the shortest reported queue (ties uniformly at random)."""
 
     name: ClassVar[str] = "jsq"
-
-    def __init__(self) -> None:
-        self._draw = _Drawing()
-
-    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
-        self._draw.start(rng)
 
     def choose(self, view: HealthView) -> int:  # noqa: D102
         return _least(view.queued, self._draw)
@@ -266,46 +270,28 @@ class PowerOfD:
         return best
 
 
-class ShortestExpectedDelay:
+class ShortestExpectedDelay(_AtRandomOnTies):
     """Least ``(queued + 1) / service_rate``: the expected delay of joining each node (ties at random)."""
 
     name: ClassVar[str] = "sed"
-
-    def __init__(self) -> None:
-        self._draw = _Drawing()
-
-    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
-        self._draw.start(rng)
 
     def choose(self, view: HealthView) -> int:  # noqa: D102
         return _least((view.queued + 1) / view.rates, self._draw)
 
 
-class LeastWorkLeft:
+class LeastWorkLeft(_AtRandomOnTies):
     """Least reported backlog in seconds (ties at random): with fresh reports and equal nodes, an M/M/c queue."""
 
     name: ClassVar[str] = "least_work_left"
-
-    def __init__(self) -> None:
-        self._draw = _Drawing()
-
-    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
-        self._draw.start(rng)
 
     def choose(self, view: HealthView) -> int:  # noqa: D102
         return _least(np.maximum(view.free_at - view.now, 0.0), self._draw)
 
 
-class NearestRegion:
+class NearestRegion(_AtRandomOnTies):
     """Least latency from the settlement's origin; among the nearest, the shortest reported queue."""
 
     name: ClassVar[str] = "nearest_region"
-
-    def __init__(self) -> None:
-        self._draw = _Drawing()
-
-    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
-        self._draw.start(rng)
 
     def choose(self, view: HealthView) -> int:  # noqa: D102
         nearest = np.flatnonzero(view.latency_s == view.latency_s.min())
