@@ -120,6 +120,10 @@ class FaultPlan:
         """Whether the node is down at ``t``."""
         return any(start <= t < end for start, end in self.down[node])
 
+    def slowdown(self, node: int, t: float) -> float:
+        """How many times slower than its rate the node serves at ``t`` (1 when it is not slowed)."""
+        return next((factor for at, until, factor in self.slow[node] if at <= t < until), 1.0)
+
     def reach(self, node: int, origin: str, sent: float, travel: float) -> float:
         """When a settlement sent at ``sent`` from region ``origin`` reaches the node, across any partition."""
         if origin != self.regions[node]:

@@ -399,8 +399,11 @@ def _report(
     seen_queued, seen_free, seen_rates = view.queued.copy(), view.free_at.copy(), view.rates.copy()
     for i in range(len(rates)):
         if plan is not None and plan.is_down(i, at):
+            if guard is not None:
+                guard.silent(i, at)
             continue  # a node that is down sends nothing: the router keeps its last report
-        claim_queued, claim_free, claim_rate = int(queued[i]), float(free[i]), float(rates[i])
+        claim_rate = float(rates[i]) if plan is None else float(rates[i]) / plan.slowdown(i, at)
+        claim_queued, claim_free = int(queued[i]), float(free[i])  # an honest node reports as it is
         if i in liars:
             claim_queued, claim_free, claim_rate = 0, at, liars[i].claimed_rate
         if guard is not None and not guard.report(i, at, claim_queued, claim_rate):

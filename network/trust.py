@@ -193,10 +193,14 @@ class _NodeBook:
     address: str
     last_finish: float = -math.inf
     services: float = 0.0
+    promised: float = 0.0
+    """The service times its signed rates promised for the same samples (each at the claim then in force)."""
     samples: int = 0
     received: dict[str, int] = field(default_factory=dict)
     missing: dict[str, int] = field(default_factory=dict)
     report: SignedReport | None = None
+    silences: list[float] = field(default_factory=list)
+    """Report times at which the node sent nothing (it was down)."""
 
 
 class Guard:
@@ -235,6 +239,10 @@ class Guard:
         book.claimed_rate, book.report = rate, signed
         return True
 
+    def silent(self, node: int, at_s: float) -> None:
+        """The node sent no report at ``at_s``: a gap in its service across that time is not its service time."""
+        self.books[node].silences.append(at_s)
+
     def sent(self, node: int, dispatched: float, reach: float, finish: float | None, solver: str) -> None:
         """A settlement was sent; ``finish`` is when its receipt arrives (``None``: never)."""
         self._sequence += 1
@@ -250,8 +258,10 @@ class Guard:
         while self._receipts and self._receipts[0][0] <= now:
             finish, _, node, reach, solver = heapq.heappop(self._receipts)
             book = self.books[node]
-            if reach < book.last_finish:  # it queued behind the previous one: the gap is its own service
+            silent = any(book.last_finish < at <= finish for at in book.silences)
+            if reach < book.last_finish and not silent:  # it queued behind the previous one: the gap is its service
                 book.services += finish - book.last_finish
+                book.promised += 1.0 / book.claimed_rate
                 book.samples += 1
             book.last_finish = max(book.last_finish, finish)
             book.received[solver] = book.received.get(solver, 0) + 1
@@ -269,11 +279,11 @@ class Guard:
         defence = self.defence
         if book.samples >= defence.min_samples:
             measured = book.services / book.samples
-            claimed = 1.0 / book.claimed_rate
+            claimed = book.promised / book.samples
             if measured > defence.tolerance * claimed:
                 return (
                     f"measured service {measured:.4g} s over {book.samples} receipts, {measured / claimed:.1f} times "
-                    f"the {claimed:.4g} s its signed rate promises"
+                    f"the {claimed:.4g} s its signed rates promised"
                 )
         for solver, count in book.missing.items():
             others_missing = sum(c for s, c in book.missing.items() if s != solver)

@@ -42,6 +42,7 @@ def _run(
     scenario: str | None = None,
     chain: str = "ethereum",
     options: dict[str, Any] | None = None,
+    trouble: dict[str, Any] | None = None,
 ) -> SimulationResult:
     from liquidity.assets import chain_id
     from liquidity.errors import ArenaError
@@ -72,6 +73,7 @@ def _run(
             seed=seed,
             report_interval_s=report_interval,
             origins=origins,
+            **(trouble or {}),
         )
     except ArenaError as error:
         raise fail(str(error)) from None
@@ -121,6 +123,27 @@ def network_simulate(
     report_interval: Annotated[float, _REPORTS] = 0.0,
     scenario: Annotated[str | None, _SCENARIO] = None,
     chain: Annotated[str, _CHAIN] = "ethereum",
+    crash: Annotated[
+        list[str] | None, typer.Option(help="NODE@START-END: the node is down in that window (repeatable).")
+    ] = None,
+    slow: Annotated[
+        list[str] | None, typer.Option(help="NODE@START-ENDxFACTOR: the node serves FACTOR times slower.")
+    ] = None,
+    partition: Annotated[
+        list[str] | None, typer.Option(help="REGION@START-END: the region is cut off from the others.")
+    ] = None,
+    liar: Annotated[
+        list[str] | None, typer.Option(help="NODE: reports itself idle and fast (100/s), serves 5 times slower.")
+    ] = None,
+    censor: Annotated[
+        list[str] | None, typer.Option(help="NODE:SOLVER: never includes that solver's settlements (needs --solvers).")
+    ] = None,
+    solvers: Annotated[
+        str | None, typer.Option(help="Whose the settlements are, equally often: e.g. baseline,split.")
+    ] = None,
+    defence: Annotated[
+        bool, typer.Option("--defence", help="Signed health reports checked against receipts; liars are slashed.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """One run on the textbook model: N equal nodes, exponential service, Poisson arrivals of rate RHO x N.
@@ -128,7 +151,9 @@ def network_simulate(
     Prints the mean, p50, p95 and p99 time in system, the throughput, and how concentrated the carried flow is
     (HHI, Nakamoto coefficients at 1/3 and 1/2), beside the closed form of queueing theory where there is one.
     With --scenario, the chain's nodes of that scenario carry the flow (RHO of their capacity), from every region.
+    Faults (--crash, --slow, --partition), adversaries (--liar, --censor) and --defence need --report-interval.
     """
+    trouble = _trouble(crash or [], slow or [], partition or [], liar or [], censor or [], solvers, defence)
     result = _run(
         policy,
         nodes=nodes,
@@ -139,8 +164,9 @@ def network_simulate(
         report_interval=report_interval,
         scenario=scenario,
         chain=chain,
+        trouble=trouble,
     )
-    expected = None if scenario else _theory(policy, nodes, utilization, choices, report_interval)
+    expected = None if scenario or trouble else _theory(policy, nodes, utilization, choices, report_interval)
     if as_json:
         payload: dict[str, Any] = {**result.to_json(), "theory": expected}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
@@ -154,6 +180,19 @@ def network_simulate(
         + (f"; theory ({expected})" if expected else ""),
         highlight=False,
     )
+    if result.dropped or result.lost:
+        lost = ", ".join(f"{name} {count}" for name, count in result.lost_by_solver.items())
+        stdout.print(f"dropped {result.dropped}; censored {result.lost}" + (f" ({safe(lost)})" if lost else ""))
+    for verdict in result.verdicts:
+        signer = "its signature recovers to it" if verdict.evidence_signer_ok else "no signed evidence"
+        stdout.print(
+            f"[bold]excluded[/] {safe(verdict.node)} at {verdict.at_s:.1f} s, stake slashed by {verdict.slashed:g}: "
+            f"{safe(verdict.reason)} ({signer})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.reports_signed:
+        stdout.print(f"{result.reports_signed} signed reports checked, {result.reports_rejected} rejected")
 
 
 @network_app.command("compare")
@@ -218,6 +257,73 @@ def network_compare(
     print_table(f"{where} at utilization {utilization:g}, seed {seed}", _HEADER, [_row(r) for r in results])
     if written is not None:
         stderr.print(f"wrote {safe(written)}", highlight=False)
+
+
+def _window(text: str, option: str) -> tuple[str, float, float, str]:
+    """``NAME@START-END[REST]`` as ``(name, start, end, rest)``."""
+    import re
+
+    match = re.fullmatch(r"([^@]+)@([0-9.]+)-([0-9.]+)(.*)", text.strip())
+    if match is None:
+        raise fail(f"--{option} {text!r}: write NAME@START-END, e.g. node-3@100-200")
+    try:
+        return match[1], float(match[2]), float(match[3]), match[4]
+    except ValueError:
+        raise fail(f"--{option} {text!r}: START and END must be numbers of seconds") from None
+
+
+def _trouble(
+    crash: list[str],
+    slow: list[str],
+    partition: list[str],
+    liar: list[str],
+    censor: list[str],
+    solvers: str | None,
+    defence: bool,
+) -> dict[str, Any]:
+    """The faults, adversaries and defence the options ask for, as ``simulate`` arguments."""
+    from liquidity.errors import ArenaError
+    from network.faults import Crash, Partition, Slowdown
+    from network.trust import Censor, Defence, Liar
+
+    try:
+        faults: list[Any] = []
+        for text in crash:
+            node, start, end, rest = _window(text, "crash")
+            if rest:
+                raise fail(f"--crash {text!r}: nothing may follow the window")
+            faults.append(Crash(node=node, at_s=start, until_s=end))
+        for text in slow:
+            node, start, end, rest = _window(text, "slow")
+            if not rest.startswith("x"):
+                raise fail(f"--slow {text!r}: write NODE@START-ENDxFACTOR, e.g. node-1@0-500x3")
+            faults.append(Slowdown(node=node, at_s=start, until_s=end, factor=float(_number(rest[1:]))))
+        for text in partition:
+            region, start, end, rest = _window(text, "partition")
+            if rest:
+                raise fail(f"--partition {text!r}: nothing may follow the window")
+            faults.append(Partition(region=region, at_s=start, until_s=end))
+        adversaries: list[Any] = [Liar(node=node.strip()) for node in liar]
+        for text in censor:
+            node, sep, solver = text.partition(":")
+            if not sep or not node.strip() or not solver.strip():
+                raise fail(f"--censor {text!r}: write NODE:SOLVER, e.g. node-1:split")
+            adversaries.append(Censor(node=node.strip(), solver=solver.strip()))
+    except ArenaError as error:
+        raise fail(str(error)) from None
+    trouble: dict[str, Any] = {}
+    if faults:
+        trouble["faults"] = faults
+    if adversaries:
+        trouble["adversaries"] = adversaries
+    if defence:
+        trouble["defence"] = Defence()
+    if solvers is not None:
+        names = [name.strip() for name in solvers.split(",") if name.strip()]
+        if not names:
+            raise fail("--solvers names no solver")
+        trouble["solvers"] = dict.fromkeys(names, 1.0)
+    return trouble
 
 
 def _number(text: str) -> int | float:

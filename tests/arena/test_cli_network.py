@@ -94,3 +94,29 @@ def test_compare_sweeps_a_knob_into_a_frontier(tmp_path: Path) -> None:
     assert "is not a number" in bad.stderr
     unknown = runner.invoke(app, ["network", "compare", "--policies", "jsq", "--sweep", "choices=2"])
     assert "takes no option 'choices'" in unknown.stderr
+
+
+def test_faults_adversaries_and_the_defence_from_the_command_line() -> None:
+    base = ["network", "simulate", "--policy", "random", "--nodes", "6", "--utilization", "0.6", "--jobs", "3000"]
+    base += ["--report-interval", "5"]
+    arguments = [*base, "--censor", "node-1:split", "--solvers", "baseline,split", "--defence"]
+    arguments += ["--crash", "node-0@100-200", "--slow", "node-3@0-100x2", "--partition", "us-east@300-310"]
+    done = runner.invoke(app, [*arguments, "--json"])
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.stdout)
+    assert payload["lost_by_solver"]["split"] == payload["lost"] > 0
+    assert [v["node"] for v in payload["verdicts"]] == ["node-1"]  # the censor, not the crashed or slow node
+    assert payload["reports_signed"] > 0
+    text = runner.invoke(app, arguments)
+    assert "excluded node-1" in text.stdout
+    assert "never included" in text.stdout
+    for bad, message in [
+        (["--crash", "node-0"], "write NAME@START-END"),
+        (["--slow", "node-0@0-10"], "NODE@START-ENDxFACTOR"),
+        (["--censor", "node-1"], "write NODE:SOLVER"),
+        (["--liar", "node-9"], "liar 'node-9' is not a node"),
+        (["--censor", "node-1:split"], "say whose they are"),
+    ]:
+        refused = runner.invoke(app, [*base, *bad])
+        assert refused.exit_code == 1, bad
+        assert message in refused.stderr, (bad, refused.stderr)

@@ -50,7 +50,7 @@ def test_a_liar_attracts_the_flow_until_the_defence_excludes_and_slashes_it() ->
     guarded = simulate(textbook(6), "sed", adversaries=liar, defence=Defence(), **SMALL)
     (verdict,) = guarded.verdicts
     assert verdict.node == "node-2"
-    assert "signed rate promises" in verdict.reason
+    assert "signed rates promised" in verdict.reason
     assert verdict.slashed == 0.5
     assert guarded.stakes_after == (1.0, 1.0, 0.5, 1.0, 1.0, 1.0)
     assert verdict.evidence is not None
@@ -196,3 +196,10 @@ def test_hedging_cuts_the_tail_a_crash_makes_within_its_budget() -> None:
     assert hedged.p95_sojourn < plain.p95_sojourn / 5
     assert hedged.littles_law[0] == pytest.approx(hedged.littles_law[1], rel=0.03)
     assert hedged.completed == hedged.jobs == sum(hedged.carried)
+
+
+def test_an_honest_node_that_crashes_or_slows_down_is_not_convicted() -> None:
+    faults = [Crash(node="node-0", at_s=100, until_s=200), Slowdown(node="node-3", at_s=0, until_s=100, factor=2)]
+    run = simulate(textbook(6), "random", faults=faults, defence=Defence(), **SMALL)
+    assert run.verdicts == ()  # a crashed node is silent, a slow one says it is slow: neither lies
+    assert run.stakes_after == (1.0,) * 6
