@@ -174,6 +174,10 @@ class Standing:
             auction would lose without it; 0 for a solver that only resubmits what others bid.
         copies: Its valid solutions that settle exactly what another solver's valid solution in the same auction
             settles (:func:`auction.run.settlement_fingerprint`).
+
+            ``marginal_score`` and ``copies`` depend on every bid, also the extra bids a solver that stops at its
+            time limit proposes differently from run to run (``split`` and ``batch`` on a loaded machine), so
+            like the timings they are left out of ``==``.
         unsettled: Its winning bids that did not settle: failed on the moved market, or not included by the
             network before their deadline (a tournament with ``dispatch``).
         missing_score: The scores of those bids, which its rewards lose (CIP-74).
@@ -198,8 +202,8 @@ class Standing:
     median_score: int
     median_score_ci: tuple[int, int]
     won_score: int
-    marginal_score: int
-    copies: int
+    marginal_score: int = field(compare=False)
+    copies: int = field(compare=False)
     unsettled: int
     missing_score: int
     gap_to_best: float | None
@@ -313,8 +317,8 @@ class SolverOutcome:
     score: int | None
     won_score: int
     winner: bool
-    marginal_score: int = 0
-    copies: int = 0
+    marginal_score: int = field(default=0, compare=False)
+    copies: int = field(default=0, compare=False)
     seconds: float = field(compare=False)
 
 
