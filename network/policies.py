@@ -154,18 +154,22 @@ def _least(values: np.ndarray[Any, Any], draw: _Drawing) -> int:
     return int(ties[int(draw.uniform() * len(ties))])
 
 
-class RandomChoice:
-    """A node uniformly at random."""
-
-    name: ClassVar[str] = "random"
+class _Sampling:
+    """A policy that samples nodes uniformly: it keeps the run's generator and the number of nodes."""
 
     def __init__(self) -> None:
         self._draw = _Drawing()
         self._n = 1
 
-    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
+    def reset(self, view: HealthView, rng: np.random.Generator) -> None:
         self._draw.start(rng)
         self._n = view.size
+
+
+class RandomChoice(_Sampling):
+    """A node uniformly at random."""
+
+    name: ClassVar[str] = "random"
 
     def choose(self, view: HealthView) -> int:  # noqa: D102
         return int(self._draw.uniform() * self._n)
@@ -240,7 +244,7 @@ class ShortestQueue(_AtRandomOnTies):
         return _least(view.queued, self._draw)
 
 
-class PowerOfD:
+class PowerOfD(_Sampling):
     """Sample ``choices`` nodes uniformly (with replacement), join the shortest reported queue among them.
 
     Raises:
@@ -252,13 +256,8 @@ class PowerOfD:
     def __init__(self, *, choices: int = 2) -> None:
         if isinstance(choices, bool) or not isinstance(choices, int) or choices < 1:
             raise InvalidInput("choices", f"must be a positive integer, got {choices!r}")
+        super().__init__()
         self.choices = choices
-        self._draw = _Drawing()
-        self._n = 1
-
-    def reset(self, view: HealthView, rng: np.random.Generator) -> None:  # noqa: D102
-        self._draw.start(rng)
-        self._n = view.size
 
     def choose(self, view: HealthView) -> int:  # noqa: D102
         queued, n, draw = view.queued, self._n, self._draw
