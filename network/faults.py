@@ -15,17 +15,30 @@ Examples:
     (9.5, 20.5)
     >>> plan.serve(1, 12.0, 1.0)
     (12.0, 13.0)
+
+    A fault is also written as text (the command line's and a tournament configuration's form):
+
+    >>> parse_fault("slow", "node-1@0-500x3")
+    Slowdown(node='node-1', at_s=0.0, until_s=500.0, factor=3.0)
+    >>> fault_spec(Crash(node="a", at_s=10, until_s=20))
+    'crash a@10-20'
+    >>> parse_fault("crash", "node-3")
+    Traceback (most recent call last):
+    ...
+    liquidity.errors.InvalidInput: faults: crash 'node-3': write NODE@START-END, e.g. node-3@100-200
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from liquidity.errors import InvalidInput
 
-__all__ = ["Crash", "Fault", "FaultPlan", "Partition", "Slowdown"]
+__all__ = ["Crash", "Fault", "FaultPlan", "Partition", "Slowdown", "fault_spec", "parse_fault"]
 
 
 def _window(name: str, at_s: float, until_s: float) -> None:
@@ -146,3 +159,52 @@ class FaultPlan:
             if start < at < finish:
                 finish += until - at  # interrupted by the crash, resumed after it
         return start, finish
+
+
+FAULT_KINDS: Final = ("crash", "slow", "partition")
+"""The kinds of :func:`parse_fault`."""
+
+_WINDOW = re.compile(r"([^@\s]+)@([0-9.]+)-([0-9.]+)(.*)")
+
+
+def parse_fault(kind: str, text: str) -> Fault:
+    """A fault from its text: ``crash NODE@START-END``, ``slow NODE@START-ENDxFACTOR``, ``partition REGION@START-END``.
+
+    Raises:
+        InvalidInput: An unknown kind, or text not of the kind's form.
+    """
+    if kind not in FAULT_KINDS:
+        raise InvalidInput("faults", f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
+    example = {"crash": "node-3@100-200", "slow": "node-1@0-500x3", "partition": "us-east@300-310"}[kind]
+    form = {"crash": "NODE@START-END", "slow": "NODE@START-ENDxFACTOR", "partition": "REGION@START-END"}[kind]
+    wrong = InvalidInput("faults", f"{kind} {text!r}: write {form}, e.g. {example}")
+    match = _WINDOW.fullmatch(text.strip())
+    if match is None:
+        raise wrong
+    try:
+        name, start, end, rest = match[1], float(match[2]), float(match[3]), match[4]
+    except ValueError:
+        raise wrong from None
+    if kind == "slow":
+        if not rest.startswith("x"):
+            raise wrong
+        try:
+            factor = float(rest[1:])
+        except ValueError:
+            raise wrong from None
+        return Slowdown(node=name, at_s=start, until_s=end, factor=factor)
+    if rest:
+        raise wrong
+    if kind == "crash":
+        return Crash(node=name, at_s=start, until_s=end)
+    return Partition(region=name, at_s=start, until_s=end)
+
+
+def fault_spec(fault: Fault) -> str:
+    """The text of a fault, as :func:`parse_fault` reads it (with its kind first)."""
+    window = f"{fault.at_s:g}-{fault.until_s:g}"
+    if isinstance(fault, Crash):
+        return f"crash {fault.node}@{window}"
+    if isinstance(fault, Slowdown):
+        return f"slow {fault.node}@{window}x{fault.factor:g}"
+    return f"partition {fault.region}@{window}"

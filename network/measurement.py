@@ -7,7 +7,7 @@ concentrated the carried flow is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -44,6 +44,11 @@ class SimulationResult:
         effective_nodes: ``1 / hhi``.
         nakamoto_33: The fewest nodes that carried more than a third of the flow.
         nakamoto_50: The fewest nodes that carried more than half.
+        earned: Per node, the fees of the settlements it included (a settlement's fee is its work: the gas it
+            takes is also what it pays).
+        earned_hhi: HHI of the earned shares.
+        earned_nakamoto_33: The fewest nodes that earned more than a third of the fees.
+        earned_nakamoto_50: The fewest nodes that earned more than half.
         littles_law: ``(L, lambda * W)`` over the measured window: the time-average number of settlements in the
             system, and the arrival rate times the mean time in system. They agree on any stable run.
         lost: Settlements a censor never included.
@@ -77,6 +82,10 @@ class SimulationResult:
     nakamoto_33: int
     nakamoto_50: int
     littles_law: tuple[float, float]
+    earned: tuple[float, ...] = ()
+    earned_hhi: float = 0.0
+    earned_nakamoto_33: int = 0
+    earned_nakamoto_50: int = 0
     lost: int = 0
     lost_by_solver: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     verdicts: tuple[Verdict, ...] = ()
@@ -106,9 +115,13 @@ class SimulationResult:
             "effective_nodes": self.effective_nodes,
             "nakamoto_33": self.nakamoto_33,
             "nakamoto_50": self.nakamoto_50,
+            "earned_hhi": self.earned_hhi,
+            "earned_nakamoto_33": self.earned_nakamoto_33,
+            "earned_nakamoto_50": self.earned_nakamoto_50,
             "littles_law": {"L": self.littles_law[0], "lambda_W": self.littles_law[1]},
             "carried": list(self.carried),
             "utilization": list(self.utilization),
+            "earned": list(self.earned),
             "lost": self.lost,
             "lost_by_solver": dict(self.lost_by_solver),
             "verdicts": [verdict.to_json() for verdict in self.verdicts],
@@ -128,8 +141,9 @@ def measure_run(
     rates: np.ndarray[Any, Any],
     finish_of: np.ndarray[Any, Any],
     node_of: np.ndarray[Any, Any],
-    busy: np.ndarray[Any, Any],
+    busy: Sequence[float],
     carried: list[int],
+    earned: Sequence[float],
     dropped: int,
     deadline_s: float | None,
     warmup: float,
@@ -170,6 +184,10 @@ def measure_run(
         effective_nodes=effective_number(carried),
         nakamoto_33=nakamoto(carried, 1 / 3),
         nakamoto_50=nakamoto(carried, 1 / 2),
+        earned=tuple(float(e) for e in earned),
+        earned_hhi=hhi(earned),
+        earned_nakamoto_33=nakamoto(earned, 1 / 3),
+        earned_nakamoto_50=nakamoto(earned, 1 / 2),
         littles_law=(
             _time_average_in_system(arrivals[served], finish_of[served], start, end),
             lam * float(sojourn.mean()) if sojourn.size else 0.0,

@@ -33,7 +33,19 @@ from typing import Any
 
 from liquidity.errors import InvalidInput
 
-__all__ = ["Adversary", "Censor", "Defence", "Guard", "Liar", "NodeKeys", "SignedReport", "Verdict", "verify"]
+__all__ = [
+    "Adversary",
+    "Censor",
+    "Defence",
+    "Guard",
+    "Liar",
+    "NodeKeys",
+    "SignedReport",
+    "Verdict",
+    "adversary_spec",
+    "parse_adversary",
+    "verify",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +72,39 @@ class Censor:
 
 
 Adversary = Liar | Censor
+
+
+def parse_adversary(kind: str, text: str) -> Adversary:
+    """An adversary from its text: ``liar NODE`` or ``censor NODE:SOLVER``.
+
+    Raises:
+        InvalidInput: An unknown kind, or text not of the kind's form.
+
+    Examples:
+        >>> parse_adversary("censor", "node-1:split")
+        Censor(node='node-1', solver='split')
+        >>> adversary_spec(Liar(node="node-2"))
+        'liar node-2'
+    """
+    if kind == "liar":
+        if not text.strip() or any(c.isspace() for c in text.strip()):
+            raise InvalidInput("adversaries", f"liar {text!r}: write the node's id, e.g. node-2")
+        return Liar(node=text.strip())
+    if kind == "censor":
+        node, sep, solver = text.partition(":")
+        if not sep or not node.strip() or not solver.strip():
+            raise InvalidInput("adversaries", f"censor {text!r}: write NODE:SOLVER, e.g. node-1:split")
+        return Censor(node=node.strip(), solver=solver.strip())
+    raise InvalidInput("adversaries", f"unknown adversary {kind!r}; known: liar, censor")
+
+
+def adversary_spec(adversary: Adversary) -> str:
+    """The text of an adversary with its kind first (a liar's claim and slowness follow when not the defaults)."""
+    if isinstance(adversary, Censor):
+        return f"censor {adversary.node}:{adversary.solver}"
+    if adversary == Liar(node=adversary.node):
+        return f"liar {adversary.node}"
+    return f"liar {adversary.node} (claims {adversary.claimed_rate:g}/s, serves {adversary.slow_factor:g}x slower)"
 
 
 @dataclass(frozen=True, slots=True)

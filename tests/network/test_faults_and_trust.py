@@ -172,8 +172,6 @@ def test_scaling_input_is_checked() -> None:
         Autoscaler(target_s=0)
     with pytest.raises(InvalidInput, match="fewer than min_nodes"):
         simulate(textbook(2), "jsq", arrival_rate=1.0, jobs=10, scaling=Autoscaler(target_s=2, min_nodes=3))
-    with pytest.raises(InvalidInput, match="fresh reports"):
-        simulate(textbook(4), "jsq", arrival_rate=1.0, jobs=10, report_interval_s=1.0, scaling=Autoscaler(target_s=2))
     with pytest.raises(InvalidInput, match="last phase needs a positive rate"):
         simulate(textbook(4), "jsq", arrival_rate=[(10.0, 1.0), (10.0, 0.0)], jobs=10)
 
