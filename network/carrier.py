@@ -16,8 +16,10 @@ Examples:
     >>> from network.topologies import get_topology
     >>> carrier = Carrier(get_topology("three-chains-v1"), "power_of_d", seed=3)
     >>> first = carrier.dispatch(100.0, "eip155:42161", origin="eu-west", fee=1000)
-    >>> first.node.startswith("arbitrum-"), first.included_at > 100.0, first.fee
-    (True, True, 1000)
+    >>> first.node, first.included_at > 100.0, first.fee  # a sequencer keeps the whole fee
+    ('arbitrum-sequencer', True, 1000)
+    >>> carrier.dispatch(100.0, "eip155:1", fee=1000).fee  # a proposer the priority fee only
+    100
     >>> carrier.dispatch(100.0, "eip155:10")
     Traceback (most recent call last):
     ...
@@ -54,7 +56,8 @@ class Inclusion:
         dispatched_at: When it was sent.
         included_at: When it was included (infinite when a full queue dropped it or the node never included it).
         lost: The node never included it (a censor); ``False`` for a drop by a full queue.
-        fee: What the node earned for it (0 when it was not included).
+        fee: What the node earned for it: its share (``Node.fee_share_bps``) of the settlement's gas fee (0 when
+            it was not included).
     """
 
     node: str
@@ -277,11 +280,14 @@ class Carrier:
             )
             self._service[chain] = np.random.default_rng(service)
         self._verdicts_seen = 0
+        self._earned: dict[str, int] = {}
 
     def dispatch(
         self, at_s: float, chain: str, *, origin: str | None = None, solver: str = "-", fee: int = 0
     ) -> Inclusion:
-        """Send one settlement of ``solver`` on ``chain`` at ``at_s``; ``fee`` goes to the node that includes it.
+        """Send one settlement of ``solver`` on ``chain`` at ``at_s``; it pays ``fee`` wei of gas on that chain.
+
+        The node that includes it earns its share of the fee (``Node.fee_share_bps``).
 
         It leaves from ``origin``, else the solver's region in the conditions, else the chain's first node's
         region. Calls must come in time order, as a tournament's auctions do.
@@ -296,19 +302,21 @@ class Carrier:
         region = origin or self.conditions.regions.get(solver) or engine.topology.nodes[0].region
         work = float(self._service[chain].exponential(1.0))
         j = engine.jobs
-        sent = engine.dispatch(at_s - self.epoch, work, engine.origin(region), solver, fee)
+        sent = engine.dispatch(at_s - self.epoch, work, engine.origin(region), solver)
         engine.send_copies()
         node = engine.node_of[j]
         if node < 0:
             return Inclusion(
                 node=engine.ids[sent], chain=chain, dispatched_at=at_s, included_at=math.inf, lost=node == LOST
             )
+        earned = fee * engine.topology.nodes[node].fee_share_bps // 10_000
+        self._earned[engine.ids[node]] = self._earned.get(engine.ids[node], 0) + earned
         return Inclusion(
             node=engine.ids[node],
             chain=chain,
             dispatched_at=at_s,
             included_at=engine.finish_of[j] + self.epoch,
-            fee=fee,
+            fee=earned,
         )
 
     def carried(self) -> dict[str, int]:

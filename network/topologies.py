@@ -5,10 +5,12 @@ Versioned with the scenarios of :mod:`tournament.scenarios` (a changed topology 
 * **Ethereum** (``eip155:1``): 12 validators, stake-weighted, placed as Ethereum's validators mostly are (about
   two thirds in North America and Europe): 4 in ``us-east``, 3 in ``eu-central``, 2 in ``eu-west``, 1 each in
   ``us-west``, ``ap-northeast`` and ``ap-southeast``, with unequal stakes (the larger operators hold more). Each
-  includes 0.5 settlements per second (a 12 s block holding a few batch settlements).
+  includes 0.5 settlements per second (a 12 s block holding a few batch settlements) and earns 10% of a
+  settlement's gas fee: the priority fee, a tenth of the base fee that EIP-1559 burns (a typical 1-2 gwei tip on
+  a 10-20 gwei base fee).
 * **Arbitrum** (``eip155:42161``) and **Base** (``eip155:8453``): one sequencer each in ``us-east`` (both rollups run a
   single sequencer) at 20 settlements per second, behind two relayers (``eu-west``, ``ap-northeast``) that forward
-  to it at 10 per second each.
+  to it at 10 per second each. A sequencer keeps the whole L2 gas fee; a relayer earns a relay fee of 10% of it.
 
 Examples:
     >>> topology = get_topology("three-chains-v1")
@@ -46,10 +48,22 @@ _ETHEREUM_VALIDATORS: Final = (
 )
 """(region, stake in millions of the chain's staking unit) of each Ethereum validator operator."""
 
+_PRIORITY_SHARE_BPS: Final = 1_000
+"""What an Ethereum proposer earns of a settlement's gas fee: the priority fee (the base fee is burned)."""
+_RELAY_SHARE_BPS: Final = 1_000
+"""What a rollup relayer earns of the gas fee of a settlement it forwards."""
+
 
 def _three_chains_v1() -> Topology:
     nodes = [
-        Node(id=f"ethereum-validator-{i}", chain="eip155:1", region=region, stake=stake, service_rate=0.5)
+        Node(
+            id=f"ethereum-validator-{i}",
+            chain="eip155:1",
+            region=region,
+            stake=stake,
+            service_rate=0.5,
+            fee_share_bps=_PRIORITY_SHARE_BPS,
+        )
         for i, (region, stake) in enumerate(_ETHEREUM_VALIDATORS)
     ]
     for name, chain in (("arbitrum", "eip155:42161"), ("base", "eip155:8453")):
@@ -65,6 +79,7 @@ def _three_chains_v1() -> Topology:
                     region=region,
                     stake=0.0,
                     service_rate=10.0,
+                    fee_share_bps=_RELAY_SHARE_BPS,
                 )
             )
     return Topology(nodes=tuple(nodes))

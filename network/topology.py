@@ -97,9 +97,12 @@ class Node:
         stake: Its stake (any non-negative unit; only ratios matter), the weight of stake-weighted policies.
         service_rate: Settlements it serves per second (exponential service times of this rate).
         queue_limit: The most settlements it holds (in service and waiting); more are dropped. ``None``: no limit.
+        fee_share_bps: The share of a settlement's gas fee that the node earns for including it, in basis points
+            (an Ethereum proposer keeps the priority fee only: EIP-1559 burns the base fee).
 
     Raises:
-        InvalidInput: A negative stake, a non-positive service rate or a queue limit below 1.
+        InvalidInput: A negative stake, a non-positive service rate, a queue limit below 1 or a fee share outside
+            0 to 10,000 basis points.
     """
 
     id: str
@@ -109,6 +112,7 @@ class Node:
     stake: float = 1.0
     service_rate: float = 1.0
     queue_limit: int | None = None
+    fee_share_bps: int = 10_000
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -121,6 +125,9 @@ class Node:
             )
         if self.queue_limit is not None and (isinstance(self.queue_limit, bool) or self.queue_limit < 1):
             raise InvalidInput(f"nodes[{self.id}].queue_limit", f"must be at least 1 or None, got {self.queue_limit!r}")
+        share = self.fee_share_bps
+        if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 10_000:
+            raise InvalidInput(f"nodes[{self.id}].fee_share_bps", f"must be an integer of 0 to 10000, got {share!r}")
 
 
 @dataclass(frozen=True, slots=True)

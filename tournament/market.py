@@ -540,7 +540,7 @@ class Market:
         seed: int = 0,
         mechanism_options: Mapping[str, Any] | None = None,
         crashed: Mapping[str, str] | None = None,
-        carrier: Callable[[Bid, Solution], str | None] | None = None,
+        carrier: Callable[[Bid, Solution, Mapping[ChainId, int]], str | None] | None = None,
     ) -> AuctionOutcome:
         """Run the auction on submissions made elsewhere, settle the winners and advance one block.
 
@@ -555,9 +555,10 @@ class Market:
             seed: The mechanism's tie-break seed.
             mechanism_options: As for :meth:`run_auction`.
             crashed: Solvers that failed to propose, with the reason (carried into the outcome).
-            carrier: Called with each winning bid and its solution before it settles; it dispatches the settlement
-                to the network and returns why it was not included in time (``None``: it was). A settlement that
-                is not included changes nothing on the market, and its score is missing in the rewards (CIP-74).
+            carrier: Called with each winning bid, its solution and the gas it uses per chain before it settles; it
+                dispatches the settlement to the network and returns why it was not included in time (``None``: it
+                was). A settlement that is not included changes nothing on the market, and its score is missing in
+                the rewards (CIP-74).
 
         Raises:
             InvalidInput: ``instance`` is not the market's current one (another block), or an unknown mechanism
@@ -596,7 +597,7 @@ class Market:
         instance: AuctionInstance,
         submissions: Sequence[Submission],
         result: AuctionResult,
-        carrier: Callable[[Bid, Solution], str | None] | None = None,
+        carrier: Callable[[Bid, Solution, Mapping[ChainId, int]], str | None] | None = None,
     ) -> _Settlement:
         """Apply the winners in order to the pools and the book; renew bridge capacity afterwards."""
         proposals = {(s.solver, solution.id): solution for s in submissions for solution in s.solutions}
@@ -616,14 +617,14 @@ class Market:
             if moved is None:
                 failed.append((*bid.key, reason))
                 continue
-            missed = None if carrier is None else carrier(bid, solution)
+            verdict = validate(instance, solution)  # the executions and gas, as the auction computed them
+            missed = None if carrier is None else carrier(bid, solution, verdict.gas_by_chain)
             if missed is not None:
                 failed.append((*bid.key, missed))
                 continue
             states = moved
             filled |= bid.orders
             settled.append(bid.key)
-            verdict = validate(instance, solution)  # the executions and gas, as the auction computed them
             executions += verdict.executions
             for chain, used in verdict.gas_by_chain.items():
                 gas[chain] = gas.get(chain, 0) + used

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from network.plots import plot_node_shares
 from tournament.plots import plot_cumulative, plot_scores, plot_times, plot_wins
-from tournament.tables import WON_VS_TOTAL, format_wei, network_cells, results_exponent, unit_label
+from tournament.tables import WON_VS_TOTAL, format_wei, network_cells, network_notes, results_exponent, unit_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -295,9 +296,27 @@ def _network(results: TournamentResults) -> str:
     title, header, rows = found
     unit = unit_label(results_exponent(results))
     table = _html_table(
-        [*header[:3], f"Value ({_e(unit)})"], [[_e(cell) for cell in row] for row in rows], numeric=(1, 2, 3)
+        [*header[:3], f"Value ({unit})", *header[4:]],
+        [[_e(cell) for cell in row] for row in rows],
+        numeric=(1, 2, 3, 4, 5),
     )
-    return f'<h2>Network</h2><p class="note">{_e(title)}.</p><section class="wide">{table}</section>'
+    notes = "".join(f'<p class="note">{_e(line)}.</p>' for line in network_notes(results))
+    load = results.network
+    assert load is not None
+    figure = plot_node_shares(
+        [node.node for node in load.nodes],
+        [node.settlements for node in load.nodes],
+        [node.earned for node in load.nodes],
+    )
+    caption = "Each node's share of the winners' settlements and of the fees they paid"
+    plot = (
+        f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{_png(figure)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+    return (
+        f'<h2>Network</h2><p class="note">{_e(title)}.</p>{notes}'
+        f'<div class="split"><section class="wide">{table}</section><section>{plot}</section></div>'
+    )
 
 
 def _capacity(heading: str, label: str, usage: Sequence[CapacityUsage]) -> Iterable[str]:

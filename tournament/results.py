@@ -78,6 +78,7 @@ from tournament.tables import (
 )
 from tournament.utilization import (
     CapacityUsage,
+    DispatchRecord,
     NetworkLoad,
     PoolUsage,
     Utilization,
@@ -665,7 +666,8 @@ def _build(
     marginal: dict[int, dict[str, int]] = {}
     copies: dict[int, dict[str, int]] = {}
     unsettled: dict[int, dict[str, tuple[int, int]]] = {}
-    dispatched: list[tuple[tuple[str, ...], float | None, bool, int]] = []
+    dispatched: list[DispatchRecord] = []
+    verdicts: list[Mapping[str, Any]] = []
     utilization_rows: list[tuple[int, Mapping[str, Any]]] = []
     for auction_row in sorted(auction_rows, key=lambda r: r.auction_index):
         parsed = _parse_auction(auction_row)
@@ -675,6 +677,7 @@ def _build(
         copies[auction_row.auction_index] = parsed.copies
         unsettled[auction_row.auction_index] = parsed.unsettled
         dispatched += parsed.dispatched
+        verdicts += parsed.verdicts
         utilization_rows.append((auction_row.auction_index, parsed.utilization))
     complete = {s.index: position for position, s in enumerate(summaries)}
     rows = [r for r in outcome_rows if r.auction_index in complete]
@@ -761,7 +764,7 @@ def _build(
         hhi=hhi,
         effective_solvers=1.0 / hhi if hhi else 0.0,
         utilization=utilization_of(utilization_rows),
-        network=network_load_of(dispatched) if dispatched else None,
+        network=network_load_of(dispatched, verdicts, _conditions(config)) if dispatched else None,
         outcomes=tuple(
             SolverOutcome(
                 auction=r.auction_index,
@@ -803,8 +806,10 @@ class _ParsedAuction:
     """Per solver, its valid solutions identical to another solver's."""
     unsettled: dict[str, tuple[int, int]]
     """Per solver, ``(winning bids that did not settle, their scores)``."""
-    dispatched: list[tuple[tuple[str, ...], float | None, bool, int]]
-    """Per dispatched winning settlement: ``(nodes, delay_s, missed, score)``."""
+    dispatched: list[DispatchRecord]
+    """Per dispatched winning settlement, how the network carried it."""
+    verdicts: list[Mapping[str, Any]]
+    """The nodes the defence excluded during the auction."""
 
 
 def _parse_auction(row: AuctionRow) -> _ParsedAuction:
@@ -876,14 +881,37 @@ def _parse_auction(row: AuctionRow) -> _ParsedAuction:
             score = scores.get((str(entry.get("solver")), str(entry.get("id"))))
             delay = entry.get("delay_s")
             dispatched.append(
-                (
-                    tuple(str(node) for node in as_list(entry.get("nodes"), f"{where}.dispatch.nodes")),
-                    None if delay is None else as_float(delay, f"{where}.dispatch.delay_s"),
-                    bool(entry.get("missed")),
-                    0 if score is None else as_int(score, f"{where}.dispatch"),
+                DispatchRecord(
+                    nodes=tuple(str(node) for node in as_list(entry.get("nodes"), f"{where}.dispatch.nodes")),
+                    earned=tuple(
+                        as_int(fee, f"{where}.dispatch.earned")
+                        for fee in as_list(entry.get("earned"), f"{where}.dispatch")
+                    ),
+                    delay_s=None if delay is None else as_float(delay, f"{where}.dispatch.delay_s"),
+                    missed=bool(entry.get("missed")),
+                    lost=bool(entry.get("lost")),
+                    score=0 if score is None else as_int(score, f"{where}.dispatch"),
                 )
             )
-    return _ParsedAuction(summary, winning, utilization, marginal, copies, unsettled, dispatched)
+    verdicts = [
+        entry
+        for entry in as_list(result.get("network_verdicts"), f"{where}.network_verdicts")
+        if isinstance(entry, Mapping)
+    ]
+    return _ParsedAuction(summary, winning, utilization, marginal, copies, unsettled, dispatched, verdicts)
+
+
+def _conditions(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The network conditions of a stored configuration, in words (none when it has none or they do not read)."""
+    stored = config.get("network")
+    if not isinstance(stored, Mapping):
+        return ()
+    from network.carrier import Conditions
+
+    try:
+        return tuple(Conditions.from_json(stored).describe())
+    except InvalidInput:
+        return ("(network conditions written by another version)",)
 
 
 def _shock(value: Any, where: str) -> tuple[str, float] | None:

@@ -277,24 +277,52 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str
 
 
 def network_cells(results: TournamentResults, *, top: int = 10) -> tuple[str, list[str], list[list[str]]] | None:
-    """``(title, header, rows)`` of the nodes that carried the winners (``None`` without dispatch)."""
+    """``(title, header, rows)`` of the nodes that carried the winners (``None`` without dispatch).
+
+    Values are scores carried in the results' unit; fees earned are gwei (a settlement's gas fee is far below
+    the scores it carries).
+    """
     load = results.network
     if load is None:
         return None
     exponent = results_exponent(results)
     total = sum(node.settlements for node in load.nodes) or 1
+    earned = sum(node.earned for node in load.nodes) or 1
     rows = [
-        [node.node, str(node.settlements), f"{100 * node.settlements / total:.1f}%", format_wei(node.value, exponent)]
+        [
+            node.node,
+            str(node.settlements),
+            f"{100 * node.settlements / total:.1f}%",
+            format_wei(node.value, exponent),
+            format_wei(node.earned, 9),
+            f"{100 * node.earned / earned:.1f}%",
+        ]
         for node in load.nodes[:top]
     ]
 
     def seconds(value: float | None) -> str:
         return "-" if value is None else f"{value:.3g}"
 
+    lost = f" ({load.lost} never included)" if load.lost else ""
     title = (
         f"network: {len(load.nodes)} nodes carried the winners; delay p50 {seconds(load.delay_p50_s)} s, "
-        f"p95 {seconds(load.delay_p95_s)} s, p99 {seconds(load.delay_p99_s)} s; {load.missed} missed their deadline; "
-        f"HHI {load.settlements_hhi:.3f} (of value {load.value_hhi:.3f}), Nakamoto {load.nakamoto_33} / "
-        f"{load.nakamoto_50}"
+        f"p95 {seconds(load.delay_p95_s)} s, p99 {seconds(load.delay_p99_s)} s; {load.missed} missed their "
+        f"deadline{lost}; HHI {load.settlements_hhi:.3f} (of value {load.value_hhi:.3f}, of fees "
+        f"{load.earned_hhi:.3f}), Nakamoto {load.nakamoto_33} / {load.nakamoto_50} (of fees "
+        f"{load.earned_nakamoto_33} / {load.earned_nakamoto_50})"
     )
-    return title, ["Node", "Settlements", "Share", "Value"], rows
+    return title, ["Node", "Settlements", "Share", "Value", "Earned (gwei)", "Of fees"], rows
+
+
+def network_notes(results: TournamentResults) -> list[str]:
+    """The network's conditions and the defence's verdicts, one line each (none without dispatch)."""
+    load = results.network
+    if load is None:
+        return []
+    lines = [f"network conditions: {'; '.join(load.conditions)}"] if load.conditions else []
+    for verdict in load.verdicts:
+        lines.append(
+            f"excluded {verdict.get('node')} at {float(verdict.get('at_s') or 0):.1f} s into its episode, stake "
+            f"slashed by {verdict.get('slashed')}: {verdict.get('reason')}"
+        )
+    return lines

@@ -65,10 +65,10 @@ from auction.scoring import NATIVE_UNIT, get_scoring_rule
 from auction.solution import Solution, Submission
 from auction.solution_io import submission_from_json
 from intents import SwapIntent
-from liquidity.assets import AssetId, chain_of
+from liquidity.assets import AssetId, ChainId, chain_of
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
-from network.carrier import Carrier
+from network.carrier import Carrier, Conditions
 from network.registry import get_policy
 from network.topologies import get_topology
 from solvers.base import Solver
@@ -125,6 +125,9 @@ class TournamentConfig:
         dispatch: A dispatch policy (``arena.dispatch``): each winning settlement is sent through the scenario's
             network (:mod:`network.topologies`) and settles only if it is included before its intents' deadline.
             ``None``: settlements land at once.
+        network: What else the network is like (:class:`network.Conditions`): policy options, stale reports,
+            faults and adversaries on a schedule (seconds from each episode's start), the signed-report defence,
+            and the region each solver settles from. Only with ``dispatch``.
 
     Raises:
         InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, a
@@ -142,6 +145,7 @@ class TournamentConfig:
     memory_limit_mb: int | None = 2048
     instances: tuple[tuple[str, str], ...] = ()
     dispatch: str | None = None
+    network: Conditions = field(default_factory=Conditions)
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -173,9 +177,15 @@ class TournamentConfig:
             raise InvalidInput("time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {limit!r}")
         object.__setattr__(self, "time_limit_s", float(limit))  # 10 and 10.0 are the same tournament
         check_memory_limit(self.memory_limit_mb)
+        if not isinstance(self.network, Conditions):
+            raise InvalidInput("network", f"must be network.Conditions, got {type(self.network).__name__}")
         if self.dispatch is not None:
-            get_policy(self.dispatch)
-            get_topology("three-chains-v1" if self.scenario == REPLAY else self.scenario)
+            get_policy(self.dispatch, **dict(self.network.policy_options))
+            topology = get_topology("three-chains-v1" if self.scenario == REPLAY else self.scenario)
+            Carrier(topology, self.dispatch, seed=0, conditions=self.network)  # names every unknown node or region
+            self.network.check_solvers(self.solvers)
+        elif not self.network.is_default:
+            raise InvalidInput("network", "network conditions need a dispatch policy: give dispatch= as well")
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as the store keeps it."""
@@ -193,6 +203,7 @@ class TournamentConfig:
             }
             | ({"instances": [list(entry) for entry in self.instances]} if self.instances else {})
             | ({"dispatch": self.dispatch} if self.dispatch is not None else {})
+            | ({"network": self.network.to_json()} if not self.network.is_default else {})
         )
 
     @property
@@ -284,6 +295,8 @@ class Tournament:
             and intents. Their contents are part of the configuration (by SHA-256).
         dispatch: A dispatch policy name: winners' settlements go through the scenario's network and count only
             when included before their deadline (see :attr:`TournamentConfig.dispatch`).
+        network: Conditions of that network: stale reports, faults, adversaries, the defence, solver regions
+            (see :attr:`TournamentConfig.network`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -305,6 +318,7 @@ class Tournament:
         tournament_id: str | None = None,
         instances: Sequence[str | os.PathLike[str]] = (),
         dispatch: str | None = None,
+        network: Conditions | None = None,
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -330,6 +344,7 @@ class Tournament:
             memory_limit_mb=memory_limit_mb,
             instances=files,
             dispatch=dispatch,
+            network=Conditions() if network is None else network,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -429,21 +444,21 @@ class _Play:
                     length=min(config.episode_length, config.auctions - first),
                     evolving=evolving,
                     market=market,
-                    carrier=self._carrier(number),
+                    carrier=self._carrier(number, market.now),
                 )
             )
         tasks = [task for episode in episodes for task in self._next(episode)]
         if tasks:
             self.runner.run(tasks, follow=self._finished)
 
-    def _carrier(self, episode: int) -> Carrier | None:
-        """The episode's network (its own queues, seeded from the episode), when settlements are dispatched."""
+    def _carrier(self, episode: int, start: int) -> Carrier | None:
+        """The episode's network (its own queues, seeded from the episode; its schedule from ``start``)."""
         config = self.config
         if config.dispatch is None:
             return None
         topology = get_topology("three-chains-v1" if config.scenario == REPLAY else config.scenario)
         seed = int(np.random.SeedSequence([episode_seed(config.seed, episode), _NETWORK_STREAM]).generate_state(1)[0])
-        return Carrier(topology, config.dispatch, seed=seed)
+        return Carrier(topology, config.dispatch, seed=seed, conditions=config.network, epoch=start)
 
     def _next(self, episode: _Episode) -> list[SolveTask]:
         """Open the episode's next auction and return its missing solver calls.
@@ -591,6 +606,9 @@ class _Play:
         record = _auction_record(pending, outcome)
         if carrier is not None:
             record["dispatch"] = dispatched
+            verdicts = carrier.new_verdicts()
+            if verdicts:
+                record["network_verdicts"] = [verdict.to_json() for verdict in verdicts]
         record = json.loads(json.dumps(record, sort_keys=True))
         resumed = pending.index in self.stored
         if resumed and self.stored[pending.index] != record:
@@ -764,12 +782,20 @@ def _value(instance: AuctionInstance, asset: AssetId, amount: int) -> int:
 
 
 def _dispatch(
-    carrier: Carrier, instance: AuctionInstance, log: list[dict[str, Any]], bid: Bid, solution: Solution
+    carrier: Carrier,
+    instance: AuctionInstance,
+    log: list[dict[str, Any]],
+    bid: Bid,
+    solution: Solution,
+    gas_by_chain: Mapping[ChainId, int],
 ) -> str | None:
-    """Send a winning settlement through the network: one inclusion per chain it touches; ``None`` if in time."""
+    """Send a winning settlement through the network: one inclusion per chain it touches; ``None`` if in time.
+
+    On each chain it pays the gas it uses there at the chain's gas price; the including node earns its share.
+    """
     now = int(instance.deadline.timestamp()) if instance.deadline is not None else 0
     intents = {intent.uid: intent for intent in instance.intents}
-    chains: set[str] = set()
+    chains: set[str] = set(gas_by_chain)
     for step in solution.interactions:
         chains.update((chain_of(step.input_token), chain_of(step.output_token)))
     deadline = min((intents[uid].valid_to for uid in bid.orders if uid in intents), default=None)
@@ -779,7 +805,10 @@ def _dispatch(
             chains.update((chain_of(intent.sell), chain_of(intent.buy)))
         elif intent is not None:
             chains.update(chain_of(asset) for leg in intent.legs for asset in (leg.sell, leg.buy))
-    included = [carrier.dispatch(float(now), chain) for chain in sorted(chains)]
+    included = [
+        carrier.dispatch(float(now), chain, solver=bid.solver, fee=_gas_fee(instance, chain, gas_by_chain))
+        for chain in sorted(chains)
+    ]
     last = max(included, key=lambda inclusion: inclusion.included_at)
     missed = deadline is not None and last.included_at > deadline
     log.append(
@@ -787,18 +816,28 @@ def _dispatch(
             "solver": bid.solver,
             "id": bid.solution_id,
             "nodes": [inclusion.node for inclusion in included],
+            "earned": [str(inclusion.fee) for inclusion in included],
             "delay_s": None if math.isinf(last.delay_s) else round(last.delay_s, 6),
             "missed": missed,
+            **({"lost": True} if any(inclusion.lost for inclusion in included) else {}),
         }
     )
     if not missed:
         return None
+    if last.lost:
+        return f"missed: node {last.node} never included the settlement (no receipt)"
     if math.isinf(last.included_at):
         return f"missed: node {last.node} dropped the settlement (its queue is full)"
     return (
         f"missed: included {last.delay_s:.1f} s after the auction by {last.node}, "
         f"{last.included_at - (deadline or 0):.1f} s after its intents' deadline"
     )
+
+
+def _gas_fee(instance: AuctionInstance, chain: str, gas_by_chain: Mapping[ChainId, int]) -> int:
+    """Wei the settlement pays for its gas on ``chain`` (0 on a chain the instance does not price)."""
+    info = instance.chains.get(ChainId(chain))
+    return 0 if info is None else gas_by_chain.get(ChainId(chain), 0) * info.gas_price
 
 
 def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any]:

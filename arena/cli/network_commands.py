@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from arena.cli import _network_options as options
 from arena.cli._app import app, fail, print_table, safe, stderr, stdout
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ app.add_typer(network_app, name="network")
 _NODES = typer.Option(help="Equal nodes of service rate 1.")
 _UTILIZATION = typer.Option(help="Arrivals per node and second (below 1: the queues must be stable).")
 _JOBS = typer.Option(help="Settlements to dispatch.")
-_REPORTS = typer.Option("--report-interval", help="Seconds between health reports (0: fresh at every dispatch).")
 _SCENARIO = typer.Option(help="Simulate this scenario's topology instead of the textbook model (three-chains-v1).")
 _CHAIN = typer.Option(help="With --scenario: the chain whose nodes carry the settlements.")
 
@@ -120,30 +120,18 @@ def network_simulate(
     jobs: Annotated[int, _JOBS] = 100_000,
     seed: Annotated[int, typer.Option(help="The run's seed.")] = 0,
     choices: Annotated[int | None, typer.Option(help="For power_of_d: nodes sampled per settlement.")] = None,
-    report_interval: Annotated[float, _REPORTS] = 0.0,
+    report_interval: Annotated[float, options.REPORTS] = 0.0,
     scenario: Annotated[str | None, _SCENARIO] = None,
     chain: Annotated[str, _CHAIN] = "ethereum",
-    crash: Annotated[
-        list[str] | None, typer.Option(help="NODE@START-END: the node is down in that window (repeatable).")
-    ] = None,
-    slow: Annotated[
-        list[str] | None, typer.Option(help="NODE@START-ENDxFACTOR: the node serves FACTOR times slower.")
-    ] = None,
-    partition: Annotated[
-        list[str] | None, typer.Option(help="REGION@START-END: the region is cut off from the others.")
-    ] = None,
-    liar: Annotated[
-        list[str] | None, typer.Option(help="NODE: reports itself idle and fast (100/s), serves 5 times slower.")
-    ] = None,
-    censor: Annotated[
-        list[str] | None, typer.Option(help="NODE:SOLVER: never includes that solver's settlements (needs --solvers).")
-    ] = None,
+    crash: Annotated[list[str] | None, options.CRASH] = None,
+    slow: Annotated[list[str] | None, options.SLOW] = None,
+    partition: Annotated[list[str] | None, options.PARTITION] = None,
+    liar: Annotated[list[str] | None, options.LIAR] = None,
+    censor: Annotated[list[str] | None, options.CENSOR] = None,
     solvers: Annotated[
-        str | None, typer.Option(help="Whose the settlements are, equally often: e.g. baseline,split.")
+        str | None, typer.Option(help="Whose the settlements are, equally often: e.g. baseline,split (for --censor).")
     ] = None,
-    defence: Annotated[
-        bool, typer.Option("--defence", help="Signed health reports checked against receipts; liars are slashed.")
-    ] = False,
+    defence: Annotated[bool, options.DEFENCE] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """One run on the textbook model: N equal nodes, exponential service, Poisson arrivals of rate RHO x N.
@@ -153,7 +141,12 @@ def network_simulate(
     With --scenario, the chain's nodes of that scenario carry the flow (RHO of their capacity), from every region.
     Faults (--crash, --slow, --partition), adversaries (--liar, --censor) and --defence need --report-interval.
     """
-    trouble = _trouble(crash or [], slow or [], partition or [], liar or [], censor or [], solvers, defence)
+    trouble = options.trouble(crash, slow, partition, liar, censor, defence)
+    if solvers is not None:
+        names = [name.strip() for name in solvers.split(",") if name.strip()]
+        if not names:
+            raise fail("--solvers names no solver")
+        trouble["solvers"] = dict.fromkeys(names, 1.0)
     result = _run(
         policy,
         nodes=nodes,
@@ -203,7 +196,7 @@ def network_compare(
     jobs: Annotated[int, _JOBS] = 100_000,
     seed: Annotated[int, typer.Option(help="The seed: every policy gets the same arrivals and services.")] = 0,
     choices: Annotated[int | None, typer.Option(help="For power_of_d: nodes sampled per settlement.")] = None,
-    report_interval: Annotated[float, _REPORTS] = 0.0,
+    report_interval: Annotated[float, options.REPORTS] = 0.0,
     scenario: Annotated[str | None, _SCENARIO] = None,
     chain: Annotated[str, _CHAIN] = "ethereum",
     plot: Annotated[
@@ -215,6 +208,9 @@ def network_compare(
             help="Sweep one option of the first policy, e.g. choices=1,2,3,5: each value is a point of the frontier."
         ),
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML page with the table and the frontier plot.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Several policies, or one policy's knob, on the same seeded flow: each a point of delay against concentration."""
@@ -224,7 +220,7 @@ def network_compare(
     runs: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in names]
     if sweep is not None:
         knob, _, values = sweep.partition("=")
-        parsed = [_number(value.strip()) for value in values.split(",") if value.strip()]
+        parsed = [options.number(value.strip(), "--sweep") for value in values.split(",") if value.strip()]
         if not knob.strip().isidentifier() or not parsed:
             raise fail(f"--sweep {sweep!r}: write NAME=VALUE,VALUE,... e.g. choices=1,2,3")
         runs = [(names[0], {knob.strip(): value}) for value in parsed]
@@ -249,113 +245,54 @@ def network_compare(
     ]
     results = [replace(result, policy=label) for result, label in zip(results, labels, strict=True)]
     where = f"{scenario} on {chain}" if scenario else f"{nodes} nodes"
-    written = None if plot is None else _frontier(results, plot, f"{where} at utilization {utilization:g}")
+    title = f"{where} at utilization {utilization:g}"
+    swept = sweep is not None
+    written = None if plot is None else _frontier(results, plot, title, connect=swept)
+    if report is not None:
+        setup = [
+            f"{jobs:,} settlements per run, seed {seed}, the same arrivals and services for every run",
+            f"health reports every {report_interval:g} s" if report_interval else "fresh health reports",
+        ]
+        _comparison_page(results, report, title, setup, swept)
     if as_json:
-        payload = {"results": [r.to_json() for r in results], "plot": None if written is None else str(written)}
+        payload = {
+            "results": [r.to_json() for r in results],
+            "plot": None if written is None else str(written),
+            "report": None if report is None else str(report),
+        }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     print_table(f"{where} at utilization {utilization:g}, seed {seed}", _HEADER, [_row(r) for r in results])
-    if written is not None:
-        stderr.print(f"wrote {safe(written)}", highlight=False)
+    for path in (written, report):
+        if path is not None:
+            stderr.print(f"wrote {safe(path)}", highlight=False)
 
 
-def _window(text: str, option: str) -> tuple[str, float, float, str]:
-    """``NAME@START-END[REST]`` as ``(name, start, end, rest)``."""
-    import re
-
-    match = re.fullmatch(r"([^@]+)@([0-9.]+)-([0-9.]+)(.*)", text.strip())
-    if match is None:
-        raise fail(f"--{option} {text!r}: write NAME@START-END, e.g. node-3@100-200")
-    try:
-        return match[1], float(match[2]), float(match[3]), match[4]
-    except ValueError:
-        raise fail(f"--{option} {text!r}: START and END must be numbers of seconds") from None
-
-
-def _trouble(
-    crash: list[str],
-    slow: list[str],
-    partition: list[str],
-    liar: list[str],
-    censor: list[str],
-    solvers: str | None,
-    defence: bool,
-) -> dict[str, Any]:
-    """The faults, adversaries and defence the options ask for, as ``simulate`` arguments."""
-    from liquidity.errors import ArenaError
-    from network.faults import Crash, Partition, Slowdown
-    from network.trust import Censor, Defence, Liar
+def _frontier(results: list[SimulationResult], folder: Path, title: str, *, connect: bool) -> Path:
+    """The latency-versus-concentration plot, as ``frontier.svg`` in ``folder``."""
+    from network.plots import plot_frontier
 
     try:
-        faults: list[Any] = []
-        for text in crash:
-            node, start, end, rest = _window(text, "crash")
-            if rest:
-                raise fail(f"--crash {text!r}: nothing may follow the window")
-            faults.append(Crash(node=node, at_s=start, until_s=end))
-        for text in slow:
-            node, start, end, rest = _window(text, "slow")
-            if not rest.startswith("x"):
-                raise fail(f"--slow {text!r}: write NODE@START-ENDxFACTOR, e.g. node-1@0-500x3")
-            faults.append(Slowdown(node=node, at_s=start, until_s=end, factor=float(_number(rest[1:]))))
-        for text in partition:
-            region, start, end, rest = _window(text, "partition")
-            if rest:
-                raise fail(f"--partition {text!r}: nothing may follow the window")
-            faults.append(Partition(region=region, at_s=start, until_s=end))
-        adversaries: list[Any] = [Liar(node=node.strip()) for node in liar]
-        for text in censor:
-            node, sep, solver = text.partition(":")
-            if not sep or not node.strip() or not solver.strip():
-                raise fail(f"--censor {text!r}: write NODE:SOLVER, e.g. node-1:split")
-            adversaries.append(Censor(node=node.strip(), solver=solver.strip()))
-    except ArenaError as error:
+        figure = plot_frontier(results, title=title, connect=connect)
+    except ImportError as error:
         raise fail(str(error)) from None
-    trouble: dict[str, Any] = {}
-    if faults:
-        trouble["faults"] = faults
-    if adversaries:
-        trouble["adversaries"] = adversaries
-    if defence:
-        trouble["defence"] = Defence()
-    if solvers is not None:
-        names = [name.strip() for name in solvers.split(",") if name.strip()]
-        if not names:
-            raise fail("--solvers names no solver")
-        trouble["solvers"] = dict.fromkeys(names, 1.0)
-    return trouble
-
-
-def _number(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise fail(f"--sweep value {text!r} is not a number") from None
-
-
-def _frontier(results: list[SimulationResult], folder: Path, title: str) -> Path:
-    """Mean and p99 time in system against HHI, one point per policy, as an SVG in ``folder``."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise fail('the plot needs matplotlib: pip install "intent-arena[plot]"') from None
-    figure = Figure(figsize=(6.4, 4.4))
-    axes = figure.subplots()
-    for result in results:
-        axes.scatter([result.hhi], [result.mean_sojourn], marker="o")
-        axes.scatter([result.hhi], [result.p99_sojourn], marker="^", alpha=0.5)
-        axes.annotate(result.policy, (result.hhi, result.mean_sojourn), textcoords="offset points", xytext=(4, 4))
-    axes.set_xlabel("HHI of carried settlements (1/n: even spread)")
-    axes.set_ylabel("time in system (o mean, ^ p99)")
-    axes.set_yscale("log")
-    axes.set_title(title)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "frontier.svg"
-        figure.savefig(path)
+        figure.savefig(path, metadata={"Date": None})
     except OSError as error:
         raise fail(f"cannot write into {folder}: {error.strerror or error}") from None
     return path
+
+
+def _comparison_page(results: list[SimulationResult], path: Path, title: str, setup: list[str], connect: bool) -> None:
+    from network.report import render_comparison
+
+    try:
+        page = render_comparison(results, title=title, setup=setup, connect=connect)
+    except ImportError as error:
+        raise fail(str(error)) from None
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror or error}") from None

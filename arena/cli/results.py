@@ -51,7 +51,14 @@ def results_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Print a stored tournament's leaderboard, pairwise comparisons and the load on the market."""
-    from tournament.tables import network_cells, pairwise_cells, results_exponent, unit_label, utilization_cells
+    from tournament.tables import (
+        network_cells,
+        network_notes,
+        pairwise_cells,
+        results_exponent,
+        unit_label,
+        utilization_cells,
+    )
 
     results = _open_results(store, tournament_id)
     if as_json:
@@ -66,6 +73,8 @@ def results_show(
     if carried is not None:
         _title, _header, _rows = carried
         print_table(f"{_title}; values in {unit}", _header, _rows, numeric_from=1)
+        for line in network_notes(results):
+            stdout.print(safe(line), highlight=False, soft_wrap=True)
     for title, header, rows in utilization_cells(results):
         print_table(title.replace("HHI", f"values in {unit}; HHI") if "pools" in title else title, header, rows)
 

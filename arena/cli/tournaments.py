@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from arena.cli import _network_options as network_options
 from arena.cli._app import (
     DEBUG,
     app,
@@ -21,6 +22,7 @@ from arena.cli._app import (
 )
 
 if TYPE_CHECKING:
+    from network.carrier import Conditions
     from tournament.results import TournamentResults
     from tournament.tournament import TournamentProgress
 
@@ -99,10 +101,37 @@ def tournament_run(
             "(random, power_of_d, jsq, ...; see `arena network compare`); late ones do not settle."
         ),
     ] = None,
+    dispatch_option: Annotated[
+        list[str] | None, typer.Option("--dispatch-option", help="NAME=VALUE: an option of the policy (choices=3).")
+    ] = None,
+    report_interval: Annotated[float, network_options.REPORTS] = 0.0,
+    crash: Annotated[list[str] | None, network_options.CRASH] = None,
+    slow: Annotated[list[str] | None, network_options.SLOW] = None,
+    partition: Annotated[list[str] | None, network_options.PARTITION] = None,
+    liar: Annotated[list[str] | None, network_options.LIAR] = None,
+    censor: Annotated[list[str] | None, network_options.CENSOR] = None,
+    defence: Annotated[bool, network_options.DEFENCE] = False,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(help="SOLVER=REGION: where that solver's settlements leave from (repeatable; eu-west, ...)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Run a tournament (or resume it: the same command and store continue where it stopped)."""
+    """Run a tournament (or resume it: the same command and store continue where it stopped).
+
+    With --dispatch, winners' settlements go through the scenario's network. Its conditions (--report-interval,
+    faults, adversaries, --defence, --region) are part of the tournament's configuration; fault windows count
+    seconds from the start of each market episode, and adversaries and the defence need --report-interval.
+    """
+    network = network_options.conditions(
+        report_interval=report_interval,
+        regions=region,
+        options=dispatch_option,
+        found=network_options.trouble(crash, slow, partition, liar, censor, defence),
+    )
+    if dispatch is None and not network.is_default:
+        raise fail("the network options need --dispatch POLICY (the network settlements go through)")
     names = [name.strip() for name in solvers.split(",") if name.strip()]
     if executor == "ray" and address is not None:
         options: dict[str, Any] = {"address": address}
@@ -128,6 +157,7 @@ def tournament_run(
         tournament_id=tournament_id,
         show_progress=not (quiet or as_json),
         dispatch=dispatch,
+        network=network,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -156,6 +186,7 @@ def _play(
     tournament_id: str | None = None,
     show_progress: bool = True,
     dispatch: str | None = None,
+    network: Conditions | None = None,
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -179,6 +210,7 @@ def _play(
                 tournament_id=tournament_id,
                 instances=instances or (),
                 dispatch=dispatch,
+                network=network,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)

@@ -111,7 +111,7 @@ def test_faults_adversaries_and_the_defence_from_the_command_line() -> None:
     assert "excluded node-1" in text.stdout
     assert "never included" in text.stdout
     for bad, message in [
-        (["--crash", "node-0"], "write NAME@START-END"),
+        (["--crash", "node-0"], "--crash 'node-0': write NODE@START-END"),
         (["--slow", "node-0@0-10"], "NODE@START-ENDxFACTOR"),
         (["--censor", "node-1"], "write NODE:SOLVER"),
         (["--liar", "node-9"], "liar 'node-9' is not a node"),
