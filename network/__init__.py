@@ -5,8 +5,10 @@ limit) and the latency between regions; :mod:`network.policies` the built-in dis
 through the ``arena.dispatch`` entry points (:func:`get_policy`); :func:`simulate` runs settlements through them and
 measures delay, drops, utilization and the concentration of what each node carried; :mod:`network.theory` holds the
 closed forms the simulator is checked against; :mod:`network.faults` and :mod:`network.trust` the crashes,
-lying nodes and the signed-report defence; :mod:`network.scaling` the autoscaler; :class:`Carrier` the stateful
-network a tournament dispatches its winners through (:mod:`network.topologies`: each scenario's nodes).
+lying nodes and the signed-report defence; :mod:`network.scaling` the autoscaler; :class:`Engine` the state both
+the simulator and the :class:`Carrier` advance one settlement at a time; :class:`Carrier` the stateful network a
+tournament dispatches its winners through, under its :class:`Conditions` (:mod:`network.topologies`: each
+scenario's nodes); :mod:`network.plots` and :mod:`network.report` the frontier plot and page.
 
 Examples:
     >>> import network
@@ -15,8 +17,9 @@ Examples:
     (20000, True)
 """
 
-from network.carrier import Carrier, Inclusion
-from network.faults import Crash, Partition, Slowdown
+from network.carrier import Carrier, Conditions, Inclusion
+from network.engine import Engine
+from network.faults import Crash, Partition, Slowdown, fault_spec, parse_fault
 from network.metrics import effective_number, hhi, nakamoto, shares
 from network.policies import DispatchPolicy, HealthView
 from network.registry import ENTRY_POINT_GROUP, get_policy, policy_names
@@ -25,15 +28,17 @@ from network.simulator import SimulationResult, simulate
 from network.theory import erlang_c, mm1_sojourn, mmc_sojourn, mmc_wait, supermarket_sojourn
 from network.topologies import get_topology
 from network.topology import LatencyMatrix, Node, Topology, textbook
-from network.trust import Censor, Defence, Liar
+from network.trust import Censor, Defence, Liar, parse_adversary
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Autoscaler",
     "Carrier",
     "Censor",
+    "Conditions",
     "Crash",
     "Defence",
+    "Engine",
     "Inclusion",
     "Liar",
     "Partition",
@@ -45,6 +50,7 @@ __all__ = [
     "SimulationResult",
     "Topology",
     "effective_number",
+    "fault_spec",
     "erlang_c",
     "get_policy",
     "get_topology",
@@ -53,6 +59,8 @@ __all__ = [
     "mmc_sojourn",
     "mmc_wait",
     "nakamoto",
+    "parse_adversary",
+    "parse_fault",
     "policy_names",
     "shares",
     "simulate",

@@ -120,3 +120,24 @@ def test_faults_adversaries_and_the_defence_from_the_command_line() -> None:
         refused = runner.invoke(app, [*base, *bad])
         assert refused.exit_code == 1, bad
         assert message in refused.stderr, (bad, refused.stderr)
+
+
+def test_compare_writes_the_frontier_into_an_html_page(tmp_path: Path) -> None:
+    page = tmp_path / "frontier.html"
+    arguments = ["network", "compare", "--policies", "stake_weighted", "--sweep", "slots_per_leader=1,8,48"]
+    arguments += ["--nodes", "12", "--utilization", "0.5", "--jobs", "5000", "--report", str(page)]
+    done = runner.invoke(app, arguments)
+    assert done.exit_code == 0, done.output
+    text = page.read_text(encoding="utf-8")
+    assert text.count("<svg") == 1
+    assert "<script" not in text
+    assert "http://" not in text.split("<svg")[0]
+    for value in (1, 8, 48):
+        assert f"<td>stake_weighted slots_per_leader={value}</td>" in text
+    assert "Latency against decentralization" in text
+    first = text
+    assert runner.invoke(app, arguments).exit_code == 0
+    assert page.read_text(encoding="utf-8") == first  # the same runs give the same bytes
+    unwritable = runner.invoke(app, [*arguments[:-1], str(tmp_path / "missing" / "page.html")])
+    assert unwritable.exit_code == 1
+    assert "cannot write" in unwritable.stderr

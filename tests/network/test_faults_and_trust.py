@@ -201,3 +201,29 @@ def test_an_honest_node_that_crashes_or_slows_down_is_not_convicted() -> None:
     run = simulate(textbook(6), "random", faults=faults, defence=Defence(), **SMALL)
     assert run.verdicts == ()  # a crashed node is silent, a slow one says it is slow: neither lies
     assert run.stakes_after == (1.0,) * 6
+
+
+def test_the_autoscaler_holds_its_target_on_stale_reports_too() -> None:
+    from network.scaling import Autoscaler
+
+    phases = [(300.0, 2.0), (300.0, 8.0), (300.0, 2.0)]
+    common = {"arrival_rate": phases, "jobs": 3_600, "seed": 1, "report_interval_s": 2.0}
+    static = simulate(textbook(10), "power_of_d", **common)  # type: ignore[arg-type]
+    scaled = simulate(textbook(10), "power_of_d", scaling=Autoscaler(target_s=2.0, min_nodes=2), **common)  # type: ignore[arg-type]
+    assert scaled.mean_sojourn <= 2.0 * 1.35
+    assert scaled.node_seconds < 0.7 * static.node_seconds
+    assert max(k for _, k in scaled.scaling_trace) >= 7
+    assert scaled.littles_law[0] == pytest.approx(scaled.littles_law[1], rel=0.05)
+
+
+def test_nodes_earn_the_fees_of_what_they_include() -> None:
+    run = simulate(textbook(8), "jsq", arrival_rate=6.0, jobs=20_000, seed=4)
+    assert len(run.earned) == 8
+    # a fee is the settlement's work; at rate 1 that is the time its node served it: fees share as busy time
+    assert [e / sum(run.earned) for e in run.earned] == pytest.approx(
+        [u / sum(run.utilization) for u in run.utilization], rel=1e-9
+    )
+    assert run.earned_hhi == pytest.approx(network.hhi(run.earned))
+    liar = simulate(textbook(6), "sed", adversaries=[Liar(node="node-2")], **SMALL)
+    assert liar.earned[2] == max(liar.earned)  # the liar draws the flow, and the fees with it
+    assert liar.earned_nakamoto_50 == 1

@@ -82,3 +82,123 @@ def test_arena_tournament_run_dispatch() -> None:
     bad = runner.invoke(app, ["tournament", "run", "--dispatch", "teleport"])
     assert bad.exit_code == 1
     assert "no dispatch policy named 'teleport'" in bad.stderr
+
+
+def _every_node() -> list[str]:
+    return [node.id for node in network.topologies.get_topology("three-chains-v1").nodes]
+
+
+def test_a_censor_loses_one_solvers_settlements_and_a_crash_delays_a_chain_past_deadlines() -> None:
+    from network import Censor, Conditions, Crash
+
+    ethereum = [node for node in _every_node() if node.startswith("ethereum-")]
+    conditions = Conditions(
+        report_interval_s=5.0,
+        adversaries=tuple(Censor(node=node, solver="split") for node in _every_node()),
+        faults=tuple(Crash(node=node, at_s=0, until_s=100_000) for node in ethereum),
+    )
+    store = ResultStore.memory()
+    tournament = Tournament(["baseline", "split"], dispatch="jsq", network=conditions, **OPTIONS)  # type: ignore[arg-type]
+    results = tournament.play(store=store, workers=2)
+    records = [row.result for row in store.auctions(tournament.id)]
+    entries = [entry for record in records for entry in record["dispatch"]]
+    by_solver = {name: [e for e in entries if e["solver"] == name] for name in ("baseline", "split")}
+    assert by_solver["split"]
+    assert by_solver["baseline"]
+    assert all(entry["lost"] and entry["missed"] for entry in by_solver["split"])
+    for entry in by_solver["baseline"]:
+        assert "lost" not in entry
+        assert entry["missed"] == any(node.startswith("ethereum-") for node in entry["nodes"])
+    reasons = {entry["solver"]: entry["reason"] for record in records for entry in record["failed"]}
+    assert "never included the settlement (no receipt)" in reasons["split"]
+    load = results.network
+    assert load is not None
+    assert load.lost == len(by_solver["split"])
+    assert any("censor" in line for line in load.conditions)
+    board = {s.solver: s for s in results.leaderboard()}
+    assert board["split"].unsettled == len(by_solver["split"])
+    assert board["split"].missing_score == board["split"].won_score
+
+
+def test_nodes_earn_their_share_of_the_gas_fees_of_what_they_include() -> None:
+    results, records = play("round_robin")
+    entries = [entry for record in records for entry in record["dispatch"]]
+    load = results.network  # type: ignore[attr-defined]
+    assert load is not None
+    assert sum(node.earned for node in load.nodes) == sum(int(fee) for entry in entries for fee in entry["earned"])
+    assert sum(node.earned for node in load.nodes) > 0
+    assert 0 < load.earned_hhi <= 1
+    assert 1 <= load.earned_nakamoto_33 <= load.earned_nakamoto_50 <= len(load.nodes)
+
+
+def test_a_solver_far_from_the_nodes_waits_the_latency_of_its_region() -> None:
+    from network import Carrier, Conditions, get_topology
+
+    topology = get_topology("three-chains-v1")
+    latency = topology.latency
+    conditions = Conditions(regions={"far": "ap-southeast", "near": "us-east"})
+    near = Carrier(topology, "round_robin", seed=5, conditions=conditions).dispatch(10.0, "eip155:1", solver="near")
+    far = Carrier(topology, "round_robin", seed=5, conditions=conditions).dispatch(10.0, "eip155:1", solver="far")
+    node = next(n for n in topology.nodes if n.id == near.node)
+    assert far.node == near.node  # the same first node, the same service draw
+    gap = latency.one_way_s("ap-southeast", node.region) - latency.one_way_s("us-east", node.region)
+    assert far.included_at - near.included_at == pytest.approx(gap)
+    assert gap > 0.05
+
+
+def test_network_conditions_are_part_of_the_configuration_and_checked() -> None:
+    from network import Conditions, Crash, Liar
+
+    crash = Conditions(faults=(Crash(node="ethereum-validator-0", at_s=10, until_s=20),))
+    plain = Tournament(["baseline"], dispatch="jsq", auctions=2)
+    crashed = Tournament(["baseline"], dispatch="jsq", auctions=2, network=crash)
+    assert crashed.id != plain.id
+    assert "network" not in plain.config.to_json()
+    assert Conditions.from_json(crashed.config.to_json()["network"]) == crash
+    for conditions, message in [
+        (Conditions(faults=(Crash(node="nobody", at_s=0, until_s=1),)), "crash of unknown node 'nobody'"),
+        (Conditions(regions={"baseline": "mars"}), "unknown region 'mars'"),
+        (Conditions(regions={"batch": "eu-west"}), "'batch', which does not play"),
+        (Conditions(report_interval_s=5, adversaries=(Liar(node="x"),)), "liar 'x' is not a node"),
+        (Conditions(policy_options={"choices": 3}), "choices"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            Tournament(["baseline"], dispatch="jsq", auctions=2, network=conditions)
+    with pytest.raises(InvalidInput, match="need a dispatch policy"):
+        Tournament(["baseline"], auctions=2, network=crash)
+    with pytest.raises(InvalidInput, match="need health reports at an interval"):
+        Conditions(adversaries=(Liar(node="ethereum-validator-0"),))
+
+
+def test_arena_tournament_run_with_network_conditions(tmp_path: object) -> None:
+    runner = CliRunner()
+    arguments = ["tournament", "run", "--solvers", "baseline", "--auctions", "2", "--dispatch", "power_of_d"]
+    arguments += ["--dispatch-option", "choices=3", "--report-interval", "5", "--liar", "ethereum-validator-0"]
+    arguments += ["--crash", "base-sequencer@0-5", "--region", "baseline=eu-west", "--defence", "--json"]
+    done = runner.invoke(app, arguments)
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.stdout)
+    stored = payload["config"]["network"]
+    assert stored["policy_options"] == {"choices": 3}
+    assert stored["regions"] == {"baseline": "eu-west"}
+    assert [entry["kind"] for entry in stored["faults"]] == ["crash"]
+    assert payload["network"]["conditions"] == [
+        "choices=3",
+        "reports every 5 s",
+        "crash base-sequencer@0-5",
+        "liar ethereum-validator-0",
+        "defence: signed reports checked against receipts",
+        "baseline settles from eu-west",
+    ]
+    for bad, message in [
+        (["--crash", "base-sequencer@0-5"], "need --dispatch"),
+        (["--dispatch", "jsq", "--liar", "ethereum-validator-0"], "need health reports at an interval"),
+        (["--dispatch", "jsq", "--region", "baseline"], "write SOLVER=REGION"),
+        (["--dispatch", "jsq", "--crash", "nobody@0-1"], "unknown node 'nobody'"),
+        (["--dispatch", "jsq", "--slow", "base-sequencer@0-1"], "--slow 'base-sequencer@0-1': write"),
+        (["--dispatch", "jsq", "--dispatch-option", "choices"], "write NAME=VALUE"),
+    ]:
+        refused = runner.invoke(app, ["tournament", "run", "--solvers", "baseline", "--auctions", "1", *bad])
+        assert refused.exit_code == 1, (bad, refused.output)
+        assert message in refused.stderr, (bad, refused.stderr)
+        assert "Traceback" not in refused.output
