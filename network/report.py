@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Final
 from network.plots import plot_frontier
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from network.measurement import SimulationResult
 
 __all__ = ["render_comparison"]
@@ -65,9 +67,7 @@ def render_comparison(
             cells.append(f'<td class="num">{_e(value if isinstance(value, int) else f"{value:.4g}")}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     figure = plot_frontier(results, title=title, connect=connect)
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
+    svg = svg_text(figure)
     svg = svg[svg.index("<svg") :]  # inline: drop the XML prologue
     setup_items = "".join(f"<li>{_e(line)}</li>" for line in setup)
     return (
@@ -90,6 +90,16 @@ def render_comparison(
         )
         + "\n"
     )
+
+
+def svg_text(figure: Figure) -> str:
+    """The figure as SVG text, the same bytes for the same figure (fixed ids, no date)."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "intent-arena"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
 
 
 def _e(text: object) -> str:

@@ -278,8 +278,10 @@ def _frontier(results: list[SimulationResult], folder: Path, title: str, *, conn
         raise fail(str(error)) from None
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        from network.report import svg_text
+
         path = folder / "frontier.svg"
-        figure.savefig(path, metadata={"Date": None})
+        path.write_text(svg_text(figure), encoding="utf-8")
     except OSError as error:
         raise fail(f"cannot write into {folder}: {error.strerror or error}") from None
     return path
