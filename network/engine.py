@@ -129,13 +129,11 @@ class Engine:
         """Per settlement, when it was included (NaN: dropped or never included)."""
         self.node_of: list[int] = []
         """Per settlement, the node that included it (:data:`DROPPED` or :data:`LOST`: none)."""
-        self.chosen_of: list[int] = []
-        """Per settlement, the node it was first sent to."""
         self.wait_of: list[float] = []
         """Per settlement, seconds it waited in a queue."""
-        self._work_of: list[float] = []
-        self._origin_of: list[int] = []
-        self._fee_of: list[float] = []
+        self._work_of: dict[int, float] = {}
+        self._origin_of: dict[int, int] = {}
+        self._fee_of: dict[int, float] = {}
         self.busy = [0.0] * n
         self.carried = [0] * n
         self.earned: list[float] = [0] * n  # ints stay ints: wei fees add up exactly
@@ -147,6 +145,8 @@ class Engine:
         self._hedge_budget = float(getattr(policy, "hedge_budget", 1.0))
         self._receipts: list[tuple[float, int, float]] = []
         self._copies_due: list[tuple[float, int, int]] = []
+        self._latency_origin, self._latency_view = -1, self.view
+        self._next_chore = min(self._next_report if not self._fresh else math.inf, self._next_control)
         self.eventful = bool(  # without these, a dispatch takes the short path: no events besides service
             self.plan is not None
             or self.guard is not None
@@ -190,29 +190,20 @@ class Engine:
         Raises:
             InvalidInput: The policy chose an index outside the nodes.
         """
+        if now >= self._next_chore:
+            self._chores(now)
         view = self.view
-        finishes, heappop, heappush = self._finishes, heapq.heappop, heapq.heappush
-        queued, free = self._queued, self._free
-        if not self._fresh and now >= self._next_report:
-            self._take_report(now)
-            view = self.view
+        finishes, queued, free = self._finishes, self._queued, self._free
+        heappop, heappush = heapq.heappop, heapq.heappush
         while finishes and finishes[0][0] <= now:
             queued[heappop(finishes)[1]] -= 1
-        if now >= self._next_control:
-            self._control(now)
-            view = self.view
-        copies = self._copies_due
-        while copies and copies[0][0] <= now:
-            self._send_copy(*heappop(copies))
         view.now = now
         if self._fresh:
             view.reported_at = now
-        receipts = self._receipts
-        while receipts and receipts[0][0] <= now:
-            included, node, sent = heappop(receipts)
-            self._observe(node, sent, included)  # type: ignore[misc]
-        if self._travels:
+        travels = self._travels
+        if travels and (origin != self._latency_origin or view is not self._latency_view):
             view.latency_s = self._rows[origin][: view.size]
+            self._latency_origin, self._latency_view = origin, view
         i = self.policy.choose(view)
         if not 0 <= i < view.size:
             raise InvalidInput("policy", f"policy {self.policy.name!r} chose node {i!r}, not one of 0..{view.size - 1}")
@@ -220,15 +211,15 @@ class Engine:
         if guard is not None and not guard.trusted[i]:
             i = _trusted_fallback(view, guard.trusted, i)
         j = len(self.finish_of)
-        self.chosen_of.append(i)
-        self._work_of.append(work)
-        self._origin_of.append(origin)
-        self._fee_of.append(fee)
+        if self._hedge_after:  # a copy needs the settlement's work, origin and fee later
+            self._work_of[j] = work
+            self._origin_of[j] = origin
+            self._fee_of[j] = fee
         if queued[i] >= self._limits[i]:
             self.dropped += 1
             self._unserved(DROPPED)
             return i
-        reach = now + self._row_lists[origin][i] if self._travels else now
+        reach = now + self._row_lists[origin][i] if travels else now
         service = work / self._rates[i]
         if not self.eventful:
             start = max(reach, float(free[i]))
@@ -252,10 +243,12 @@ class Engine:
             if guard is not None:
                 guard.sent(i, now, reach, finish, label)
             if callable(self._observe):
-                heappush(receipts, (finish, i, now))
+                heappush(self._receipts, (finish, i, now))
+                self._next_chore = min(self._next_chore, finish)
             if self._hedge_after and finish - now > self._hedge_after and self.hedged < self._hedge_budget * (j + 1):
                 self.hedged += 1
-                heappush(copies, (now + self._hedge_after, j, i))  # sent when the receipt is that late
+                heappush(self._copies_due, (now + self._hedge_after, j, i))  # sent when the receipt is that late
+                self._next_chore = min(self._next_chore, now + self._hedge_after)
         free[i] = finish
         queued[i] += 1
         heappush(finishes, (finish, i))
@@ -269,6 +262,29 @@ class Engine:
         self.carried[i] += 1
         self.earned[i] += fee
         return i
+
+    def _chores(self, now: float) -> None:
+        """What falls due by ``now`` besides finishes: reports, the autoscaler, hedged copies, receipts."""
+        heappop = heapq.heappop
+        if not self._fresh and now >= self._next_report:
+            self._take_report(now)
+        while self._finishes and self._finishes[0][0] <= now:
+            self._queued[heappop(self._finishes)[1]] -= 1
+        if now >= self._next_control:
+            self._control(now)
+        copies = self._copies_due
+        while copies and copies[0][0] <= now:
+            self._send_copy(*heappop(copies))
+        receipts = self._receipts
+        while receipts and receipts[0][0] <= now:
+            included, node, sent = heappop(receipts)
+            self._observe(node, sent, included)  # type: ignore[misc]
+        self._next_chore = min(
+            math.inf if self._fresh else self._next_report,
+            self._next_control,
+            copies[0][0] if copies else math.inf,
+            receipts[0][0] if receipts else math.inf,
+        )
 
     def send_copies(self) -> None:
         """Send every hedged copy still due (at its own time): the end of a run, or after a carrier's dispatch."""
@@ -343,6 +359,7 @@ class Engine:
         self.busy[copy] += done - begin
         if callable(self._observe):
             heapq.heappush(self._receipts, (done, copy, sent))
+            self._next_chore = min(self._next_chore, done)
         if done < self.finish_of[j]:  # the copy is included first: it carries the settlement (and its fee)
             self.carried[primary] -= 1
             self.carried[copy] += 1
