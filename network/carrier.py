@@ -265,7 +265,7 @@ class Carrier:
             service, draws, keys = sequence.spawn(3)
             chosen = get_policy(policy, **dict(conditions.policy_options))
             self._engines[chain] = Engine(
-                Topology(nodes=nodes, latency=topology.latency),
+                topology.chain(chain),
                 chosen,
                 rng=np.random.default_rng(draws),
                 report_interval_s=conditions.report_interval_s,

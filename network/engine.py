@@ -8,8 +8,10 @@ the same stale reports, faults, lying and censoring nodes, signed-report defence
 A settlement is sent to the node the policy chooses from the last health reports, travels the one-way latency
 from its origin region (held back by a partition), waits behind what that node already holds and is served first
 come, first served: its finish is ``max(arrival, the node's previous finish) + service`` (Lindley's recursion), so
-one heap of finish times tells how many settlements each node still holds when reports are taken. A settlement
-brings a fee, which the node that includes it earns.
+one heap of finish times tells how many settlements each node still holds when reports are taken. A served
+settlement is included in its chain's next block (``Topology.block_time_s``; at once on a chain without blocks).
+The router's receipts, which the circuit breaker and the defence read, are the nodes' execution receipts, at the
+end of service. A settlement brings a fee, which the node that includes it earns.
 
 Examples:
     >>> import numpy as np
@@ -124,6 +126,9 @@ class Engine:
         for region in origins or (nodes[0].region,):
             self.origin(region)
 
+        blocks = topology.block_time_s
+        self._block = [blocks.get(node.chain, 0.0) for node in nodes]
+        self._blocks = any(self._block)
         self._finishes: list[tuple[float, int]] = []
         self.finish_of: list[float] = []
         """Per settlement, when it was included (NaN: dropped or never included)."""
@@ -204,9 +209,12 @@ class Engine:
         if travels and (origin != self._latency_origin or view is not self._latency_view):
             view.latency_s = self._rows[origin][: view.size]
             self._latency_origin, self._latency_view = origin, view
-        i = self.policy.choose(view)
-        if not 0 <= i < view.size:
-            raise InvalidInput("policy", f"policy {self.policy.name!r} chose node {i!r}, not one of 0..{view.size - 1}")
+        try:
+            i = self.policy.choose(view)
+        except Exception as error:  # a plugin's bug: one error that names the policy, not a traceback
+            raise InvalidInput("policy", f"policy {self._name()!r} failed in choose(): {_show(error)}") from error
+        if type(i) is not int or not 0 <= i < view.size:
+            i = self._index(i, view.size, "chose")
         guard = self.guard
         if guard is not None and not guard.trusted[i]:
             i = _trusted_fallback(view, guard.trusted, i)
@@ -255,7 +263,7 @@ class Engine:
         if self.scaling is not None:
             heappush(self._recent, (finish, finish - now))
             self._dispatched += 1
-        self.finish_of.append(finish)
+        self.finish_of.append(finish if not self._blocks else _next_block(finish, self._block[i]))
         self.node_of.append(i)
         self.wait_of.append(start - reach)
         self.busy[i] += service
@@ -285,6 +293,15 @@ class Engine:
             copies[0][0] if copies else math.inf,
             receipts[0][0] if receipts else math.inf,
         )
+
+    def _name(self) -> str:
+        return str(getattr(self.policy, "name", type(self.policy).__name__))
+
+    def _index(self, value: object, size: int, did: str) -> int:
+        """``value`` as a node index (numpy integers are), or one error naming the policy."""
+        if isinstance(value, int | np.integer) and not isinstance(value, bool) and 0 <= int(value) < size:
+            return int(value)
+        raise InvalidInput("policy", f"policy {self._name()!r} {did} node {value!r}, not one of 0..{size - 1}")
 
     def send_copies(self) -> None:
         """Send every hedged copy still due (at its own time): the end of a run, or after a carrier's dispatch."""
@@ -342,7 +359,12 @@ class Engine:
         """A hedged copy of settlement ``j``, sent at ``sent`` to the policy's next best node at that time."""
         view = self.view
         view.now = sent
-        copy = self.policy.hedge(view, primary)  # type: ignore[attr-defined]
+        try:
+            copy = self.policy.hedge(view, primary)  # type: ignore[attr-defined]
+        except Exception as error:
+            raise InvalidInput("policy", f"policy {self._name()!r} failed in hedge(): {_show(error)}") from error
+        if type(copy) is not int or not 0 <= copy < view.size:
+            copy = self._index(copy, view.size, "hedged to")
         if copy == primary:
             return
         origin = self._origin_of[j]
@@ -360,6 +382,8 @@ class Engine:
         if callable(self._observe):
             heapq.heappush(self._receipts, (done, copy, sent))
             self._next_chore = min(self._next_chore, done)
+        if self._blocks:
+            done = _next_block(done, self._block[copy])
         if done < self.finish_of[j]:  # the copy is included first: it carries the settlement (and its fee)
             self.carried[primary] -= 1
             self.carried[copy] += 1
@@ -367,6 +391,16 @@ class Engine:
             self.earned[primary] -= fee
             self.earned[copy] += fee
             self.finish_of[j], self.node_of[j], self.wait_of[j] = done, copy, begin - reach
+
+
+def _show(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+def _next_block(finish: float, block_s: float) -> float:
+    """The first block boundary at or after ``finish`` (``finish`` itself without blocks)."""
+    return math.ceil(finish / block_s) * block_s if block_s else finish
 
 
 def _narrow(full: HealthView, active: int) -> HealthView:

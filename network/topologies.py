@@ -12,6 +12,9 @@ Versioned with the scenarios of :mod:`tournament.scenarios` (a changed topology 
   single sequencer) at 20 settlements per second, behind two relayers (``eu-west``, ``ap-northeast``) that forward
   to it at 10 per second each. A sequencer keeps the whole L2 gas fee; a relayer earns a relay fee of 10% of it.
 
+Blocks come every 12 s on Ethereum, 0.25 s on Arbitrum and 2 s on Base (the block times of the scenario's chains,
+:data:`liquidity.synthetic.CHAIN_PROFILES`): a served settlement waits for its chain's next block.
+
 Examples:
     >>> topology = get_topology("three-chains-v1")
     >>> len(topology.on("eip155:1")), [node.role for node in topology.on("eip155:42161")]
@@ -27,7 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from liquidity.assets import chain_id
 from liquidity.errors import InvalidInput
+from liquidity.synthetic import CHAIN_PROFILES
 from network.topology import Node, Topology
 
 __all__ = ["TOPOLOGIES", "get_topology"]
@@ -82,7 +87,10 @@ def _three_chains_v1() -> Topology:
                     fee_share_bps=_RELAY_SHARE_BPS,
                 )
             )
-    return Topology(nodes=tuple(nodes))
+    blocks = {
+        str(chain_id(name)): CHAIN_PROFILES[name].block_time_ms / 1000 for name in ("ethereum", "arbitrum", "base")
+    }
+    return Topology(nodes=tuple(nodes), block_time_s=blocks)
 
 
 TOPOLOGIES: Final[dict[str, Callable[[], Topology]]] = {"three-chains-v1": _three_chains_v1}

@@ -132,16 +132,29 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Topology:
-    """The nodes of every chain and the latency between their regions.
+    """The nodes of every chain, the latency between their regions, and each chain's block time.
+
+    Attributes:
+        nodes: The nodes.
+        latency: Round trips between regions.
+        block_time_s: Per chain (CAIP-2), seconds between blocks: a settlement a node has served is included in
+            the chain's next block, at a multiple of the block time (blocks start at time 0). A chain not named
+            includes at once (the textbook model).
 
     Raises:
-        InvalidInput: No nodes, a node id used twice, or a node in a region the latency matrix lacks.
+        InvalidInput: No nodes, a node id used twice, a node in a region the latency matrix lacks, or a block time
+            that is not positive.
     """
 
     nodes: tuple[Node, ...]
     latency: LatencyMatrix = field(default_factory=LatencyMatrix.default)
+    block_time_s: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for chain, seconds in dict(self.block_time_s).items():
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < math.inf:
+                raise InvalidInput(f"block_time_s[{chain}]", f"must be a positive number of seconds, got {seconds!r}")
+        object.__setattr__(self, "block_time_s", MappingProxyType({k: float(v) for k, v in self.block_time_s.items()}))
         if not self.nodes:
             raise InvalidInput("nodes", "a topology needs at least one node")
         seen: set[str] = set()
@@ -158,6 +171,18 @@ class Topology:
     def on(self, chain: str) -> tuple[Node, ...]:
         """The nodes of one chain."""
         return tuple(node for node in self.nodes if node.chain == chain)
+
+    def chain(self, chain: str) -> Topology:
+        """The topology of one chain's nodes, with its latency and block time.
+
+        Raises:
+            InvalidInput: No node carries settlements on ``chain``.
+        """
+        nodes = self.on(chain)
+        if not nodes:
+            raise InvalidInput("chain", f"no node carries settlements on {chain}")
+        blocks = {chain: self.block_time_s[chain]} if chain in self.block_time_s else {}
+        return Topology(nodes=nodes, latency=self.latency, block_time_s=blocks)
 
     @property
     def capacity(self) -> float:

@@ -49,7 +49,7 @@ def _run(
     from network.registry import get_policy
     from network.simulator import simulate
     from network.topologies import get_topology
-    from network.topology import Topology, textbook
+    from network.topology import textbook
 
     if not 0 < utilization < 1:
         raise fail(f"--utilization must be above 0 and below 1 (a stable queue), got {utilization:g}")
@@ -63,7 +63,7 @@ def _run(
             carriers = declared.on(chain_id(chain))
             if not carriers:
                 raise fail(f"scenario {scenario} has no nodes on {chain}")
-            topology = Topology(nodes=carriers, latency=declared.latency)
+            topology = declared.chain(chain_id(chain))
             origins = list(declared.latency.regions)  # solvers settle from everywhere
         return simulate(
             topology,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from typer.testing import CliRunner
@@ -132,9 +133,12 @@ def test_nodes_earn_their_share_of_the_gas_fees_of_what_they_include() -> None:
 
 
 def test_a_solver_far_from_the_nodes_waits_the_latency_of_its_region() -> None:
+    from dataclasses import replace
+
     from network import Carrier, Conditions, get_topology
 
-    topology = get_topology("three-chains-v1")
+    with_blocks = get_topology("three-chains-v1")
+    topology = replace(with_blocks, block_time_s={})  # inclusion at the end of service: the latency shows
     latency = topology.latency
     conditions = Conditions(regions={"far": "ap-southeast", "near": "us-east"})
     near = Carrier(topology, "round_robin", seed=5, conditions=conditions).dispatch(10.0, "eip155:1", solver="near")
@@ -144,6 +148,12 @@ def test_a_solver_far_from_the_nodes_waits_the_latency_of_its_region() -> None:
     gap = latency.one_way_s("ap-southeast", node.region) - latency.one_way_s("us-east", node.region)
     assert far.included_at - near.included_at == pytest.approx(gap)
     assert gap > 0.05
+    in_blocks = [
+        Carrier(with_blocks, "round_robin", seed=5, conditions=conditions).dispatch(10.0, chain, solver="far")
+        for chain in ("eip155:1", "eip155:8453")
+    ]
+    assert in_blocks[0].included_at == math.ceil(far.included_at / 12) * 12  # the next block after its service
+    assert in_blocks[1].included_at % 2 == 0  # Base's blocks come every 2 s
 
 
 def test_network_conditions_are_part_of_the_configuration_and_checked() -> None:
