@@ -34,7 +34,7 @@ from typing import Any, Final
 import numpy as np
 
 from liquidity.errors import InvalidInput
-from network.faults import Fault, FaultPlan
+from network.faults import Crash, Fault, FaultPlan
 from network.policies import DispatchPolicy, HealthView
 from network.scaling import Autoscaler
 from network.topology import Topology
@@ -96,7 +96,9 @@ class Engine:
         self.rates = np.array([node.service_rate for node in nodes])
         self._rates = self.rates.tolist()
         self._limits = [math.inf if node.queue_limit is None else node.queue_limit for node in nodes]
-        self.plan = FaultPlan.compile(faults, self.ids, [node.region for node in nodes]) if faults else None
+        dead = [Crash(node=node.id, at_s=0.0, until_s=math.inf) for node in nodes if not node.healthy]
+        every = [*faults, *dead]
+        self.plan = FaultPlan.compile(every, self.ids, [node.region for node in nodes]) if every else None
         self._liars, self.censors = _adversaries(adversaries, self.ids)
         self.stakes_after = [node.stake for node in nodes]
         self.guard = None if defence is None else Guard(defence, self.ids, self._rates, self.stakes_after, guard_seed)
@@ -148,7 +150,10 @@ class Engine:
         self._observe = getattr(policy, "observe", None)
         self._hedge_after = getattr(policy, "hedge_after_s", None)
         self._hedge_budget = float(getattr(policy, "hedge_budget", 1.0))
-        self._receipts: list[tuple[float, int, float]] = []
+        self._receipts: list[tuple[float, int, float, float]] = []
+        """``(when the router learns it, node, dispatched, included)``; ``included`` is infinite for a receipt that
+        never came, learnt at the policy's ``failure_threshold_s`` (else 60 s) after dispatch."""
+        self._receipt_timeout_s = float(getattr(policy, "failure_threshold_s", 60.0))
         self._copies_due: list[tuple[float, int, int]] = []
         self._latency_origin, self._latency_view = -1, self.view
         self._next_chore = min(self._next_report if not self._fresh else math.inf, self._next_control)
@@ -237,7 +242,7 @@ class Engine:
                 self.lost[label] = self.lost.get(label, 0) + 1
                 if guard is not None:
                     guard.sent(i, now, reach, None, label)
-                self._unserved(LOST)
+                self._never_included(i, now)
                 return i
             plan = self.plan
             if plan is not None:
@@ -247,11 +252,17 @@ class Engine:
                 service *= liar.slow_factor
             start = max(reach, float(free[i]))
             start, finish = (start, start + service) if plan is None else plan.serve(i, start, service)
+            if finish == math.inf:  # sent to a node that never comes back: never included
+                self.lost[label] = self.lost.get(label, 0) + 1
+                if guard is not None:
+                    guard.sent(i, now, reach, None, label)
+                self._never_included(i, now)
+                return i
             service = finish - start
             if guard is not None:
                 guard.sent(i, now, reach, finish, label)
             if callable(self._observe):
-                heappush(self._receipts, (finish, i, now))
+                heappush(self._receipts, (finish, i, now, finish))
                 self._next_chore = min(self._next_chore, finish)
             if self._hedge_after and finish - now > self._hedge_after and self.hedged < self._hedge_budget * (j + 1):
                 self.hedged += 1
@@ -285,7 +296,7 @@ class Engine:
             self._send_copy(*heappop(copies))
         receipts = self._receipts
         while receipts and receipts[0][0] <= now:
-            included, node, sent = heappop(receipts)
+            _, node, sent, included = heappop(receipts)
             self._observe(node, sent, included)  # type: ignore[misc]
         self._next_chore = min(
             math.inf if self._fresh else self._next_report,
@@ -307,6 +318,13 @@ class Engine:
         """Send every hedged copy still due (at its own time): the end of a run, or after a carrier's dispatch."""
         while self._copies_due:
             self._send_copy(*heapq.heappop(self._copies_due))
+
+    def _never_included(self, node: int, now: float) -> None:
+        self._unserved(LOST)
+        if callable(self._observe):  # the missing receipt is a failure the circuit breaker learns of
+            due = now + self._receipt_timeout_s
+            heapq.heappush(self._receipts, (due, node, now, math.inf))
+            self._next_chore = min(self._next_chore, due)
 
     def _unserved(self, why: int) -> None:
         self.finish_of.append(math.nan)
@@ -375,12 +393,14 @@ class Engine:
         begin = max(reach, float(self._free[copy]))
         work = self._work_of[j] / self._rates[copy]
         begin, done = (begin, begin + work) if plan is None else plan.serve(copy, begin, work)
+        if done == math.inf:
+            return  # sent to a node that never comes back: the copy is lost
         self._free[copy] = done
         self._queued[copy] += 1
         heapq.heappush(self._finishes, (done, copy))
         self.busy[copy] += done - begin
         if callable(self._observe):
-            heapq.heappush(self._receipts, (done, copy, sent))
+            heapq.heappush(self._receipts, (done, copy, sent, done))
             self._next_chore = min(self._next_chore, done)
         if self._blocks:
             done = _next_block(done, self._block[copy])

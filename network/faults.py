@@ -41,21 +41,22 @@ from liquidity.errors import InvalidInput
 __all__ = ["Crash", "Fault", "FaultPlan", "Partition", "Slowdown", "fault_spec", "parse_fault"]
 
 
-def _window(name: str, at_s: float, until_s: float) -> None:
-    if not (math.isfinite(at_s) and math.isfinite(until_s) and 0 <= at_s < until_s):
+def _window(name: str, at_s: float, until_s: float, *, forever: bool = False) -> None:
+    endless = forever and until_s == math.inf
+    if not (math.isfinite(at_s) and (math.isfinite(until_s) or endless) and 0 <= at_s < until_s):
         raise InvalidInput(name, f"needs 0 <= at_s < until_s, got {at_s!r} and {until_s!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Crash:
-    """Node ``node`` is down from ``at_s`` until ``until_s``."""
+    """Node ``node`` is down from ``at_s`` until ``until_s`` (``math.inf``: it never recovers)."""
 
     node: str
     at_s: float
     until_s: float
 
     def __post_init__(self) -> None:
-        _window(f"crash of {self.node}", self.at_s, self.until_s)
+        _window(f"crash of {self.node}", self.at_s, self.until_s, forever=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,11 +165,13 @@ class FaultPlan:
 FAULT_KINDS: Final = ("crash", "slow", "partition")
 """The kinds of :func:`parse_fault`."""
 
-_WINDOW = re.compile(r"([^@\s]+)@([0-9.]+)-([0-9.]+)(.*)")
+_WINDOW = re.compile(r"([^@\s]+)@([0-9.]+)-([0-9.]+|inf)(.*)")
 
 
 def parse_fault(kind: str, text: str) -> Fault:
     """A fault from its text: ``crash NODE@START-END``, ``slow NODE@START-ENDxFACTOR``, ``partition REGION@START-END``.
+
+    A crash may end at ``inf``: the node never recovers.
 
     Raises:
         InvalidInput: An unknown kind, or text not of the kind's form.

@@ -51,7 +51,7 @@ class SimulationResult:
         earned_nakamoto_50: The fewest nodes that earned more than half.
         littles_law: ``(L, lambda * W)`` over the measured window: the time-average number of settlements in the
             system, and the arrival rate times the mean time in system. They agree on any stable run.
-        lost: Settlements a censor never included.
+        lost: Settlements a node never included: a censor's, or those sent to a node that never recovers.
         lost_by_solver: Of those, how many per solver.
         verdicts: The nodes the defence excluded, with why and the signed evidence.
         stakes_after: Per node, its stake after slashing.

@@ -367,11 +367,15 @@ class LatencyAware:
         return _least(delays, self._draw)
 
     def observe(self, node: int, dispatched: float, included: float) -> None:
-        """A receipt: the settlement sent to ``node`` at ``dispatched`` was included at ``included``."""
+        """A receipt: the settlement sent to ``node`` at ``dispatched`` was included at ``included``.
+
+        ``included`` is infinite for a receipt that never came (told ``failure_threshold_s`` after dispatch).
+        """
         if included - dispatched > self.failure_threshold_s:
             self._failures[node] += 1
             if self._failures[node] >= self.failures_to_open:
-                self._open_until[node] = included + self.cooldown_s
+                learnt = min(included, dispatched + self.failure_threshold_s) if included == np.inf else included
+                self._open_until[node] = learnt + self.cooldown_s
                 self._failures[node] = 0
         else:
             self._failures[node] = 0

@@ -99,6 +99,8 @@ class Node:
         queue_limit: The most settlements it holds (in service and waiting); more are dropped. ``None``: no limit.
         fee_share_bps: The share of a settlement's gas fee that the node earns for including it, in basis points
             (an Ethereum proposer keeps the priority fee only: EIP-1559 burns the base fee).
+        healthy: ``False`` for a node that is down from the start and never recovers: it sends no health report
+            and includes nothing, and the router learns it only from the receipts that never come.
 
     Raises:
         InvalidInput: A negative stake, a non-positive service rate, a queue limit below 1 or a fee share outside
@@ -113,6 +115,7 @@ class Node:
     service_rate: float = 1.0
     queue_limit: int | None = None
     fee_share_bps: int = 10_000
+    healthy: bool = True
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

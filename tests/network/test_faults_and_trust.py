@@ -227,3 +227,21 @@ def test_nodes_earn_the_fees_of_what_they_include() -> None:
     liar = simulate(textbook(6), "sed", adversaries=[Liar(node="node-2")], **SMALL)
     assert liar.earned[2] == max(liar.earned)  # the liar draws the flow, and the fees with it
     assert liar.earned_nakamoto_50 == 1
+
+
+def test_a_node_that_is_down_from_the_start_loses_what_it_is_sent_until_the_breaker_learns() -> None:
+    topology = Topology(nodes=(Node(id="a"), Node(id="dead", healthy=False), Node(id="c")))
+    common = {"arrival_rate": 1.0, "jobs": 5_000, "seed": 1, "report_interval_s": 5.0}
+    blind = simulate(topology, "random", **common)  # type: ignore[arg-type]
+    herding = simulate(topology, "jsq", **common)  # type: ignore[arg-type]
+    breaker = simulate(topology, "latency_aware", **common)  # type: ignore[arg-type]
+    for run in (blind, herding, breaker):
+        assert run.carried[1] == 0
+        assert run.completed + run.lost == run.jobs
+    assert blind.lost == pytest.approx(run.jobs / 3, rel=0.1)  # a third of the flow goes to it
+    assert herding.lost > blind.lost  # its silence keeps its last report, an idle queue: it draws the flow
+    assert breaker.lost < blind.lost / 2  # missing receipts open its circuit
+    forever = simulate(textbook(3), "random", faults=[network.parse_fault("crash", "node-1@0-inf")], **common)  # type: ignore[arg-type]
+    assert forever.lost == blind.lost  # the same as a node that is down from the start
+    with pytest.raises(InvalidInput, match="needs 0 <= at_s < until_s"):
+        Slowdown(node="a", at_s=0, until_s=float("inf"), factor=2)
