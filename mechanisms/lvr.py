@@ -6,13 +6,15 @@ trades the pool to the market price, as far as the fee makes it pay: it buys the
 the pool sells it below the market, or sells it to the pool while the pool buys above. Each trade is computed with
 the pool's exact integer formula (:class:`~liquidity.constant_product.ConstantProductPool`, Uniswap v2's rounding);
 its profit at the market price is what the liquidity providers lose against a portfolio that rebalanced to the same
-holdings at the market price (Milionis, Moallemi, Roughgarden and Zhang). The pool's state is exact; the market price and the profit measured
-at it are floats (a statistic of the run, not money the run moves).
+holdings at the market price (Milionis, Moallemi, Roughgarden and Zhang). The pool's state is exact; the market
+price and the profit measured at it are floats (a statistic of the run, not money the run moves).
 
-Without a fee and with blocks that come often, the loss per unit time is ``sigma**2 / 8`` of the pool's value; with
-a fee ``gamma`` and per-block volatility ``sigma_b = sigma * sqrt(block_time)`` it falls by the factor
-``2 / (2 + 1.7164 * gamma / sigma_b)`` (Nezlobin and Tassy): :func:`lvr_rate` and :func:`fee_factor` are those
-closed forms, :func:`simulate_lvr` measures it.
+Without a fee and with blocks that come often, the loss per unit time is ``sigma**2 / 8`` of the pool's value. With
+fixed block times, per-block volatility ``sigma_b = sigma * sqrt(block_time)`` and an AMM spread ``gamma``, Nezlobin
+and Tassy give the per-block arbitrage as ``sigma_b**2 / (2 + 1.7164 * gamma / sigma_b)`` against ``sigma_b**2 / 2``
+without a spread. The spread is the whole gap between the pool's buy and sell prices, twice a fee charged on each
+trade, so a fee ``f`` scales the loss by ``1 / (1 + 1.7164 * f / sigma_b)``: :func:`lvr_rate` and
+:func:`fee_factor` are those closed forms, :func:`simulate_lvr` measures it.
 
 Examples:
     >>> run = simulate_lvr(sigma=0.05, block_time=0.001, horizon=1.0, paths=8, seed=1)
@@ -39,7 +41,8 @@ __all__ = ["LvrRun", "fee_factor", "lvr_rate", "simulate_lvr"]
 _RISKY: Final = AssetId("eip155:1/erc20:0x0000000000000000000000000000000000000001")
 _NUMERAIRE: Final = AssetId("eip155:1/erc20:0x0000000000000000000000000000000000000002")
 _UNIT: Final = 10**18
-_NEZLOBIN_TASSY: Final = 1.7164
+_NEZLOBIN_TASSY: Final = math.sqrt(2 * math.pi) / 1.4603545088095868
+"""``sqrt(2 pi) / |zeta(1/2)|``, about 1.7164."""
 
 
 def lvr_rate(sigma: float) -> float:
@@ -48,9 +51,14 @@ def lvr_rate(sigma: float) -> float:
 
 
 def fee_factor(fee: float, sigma: float, block_time: float) -> float:
-    """How much a fee cuts the per-block arbitrage loss: ``2 / (2 + 1.7164 * fee / sigma_b)`` (Nezlobin-Tassy)."""
+    """How much a fee cuts the arbitrage loss with fixed blocks: ``1 / (1 + 1.7164 * fee / sigma_b)``.
+
+    Nezlobin and Tassy's ``2 / (2 + 1.7164 * spread / sigma_b)`` with the spread twice the fee (the constant is
+    ``sqrt(2 pi) / |zeta(1/2)|``).
+    """
     sigma_b = sigma * math.sqrt(block_time)
-    return 2 / (2 + _NEZLOBIN_TASSY * fee / sigma_b)
+    spread = 2 * fee
+    return 2 / (2 + _NEZLOBIN_TASSY * spread / sigma_b)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +111,7 @@ def simulate_lvr(
     for name, value in (("sigma", sigma), ("block_time", block_time), ("horizon", horizon)):
         if not (math.isfinite(value) and value > 0):
             raise InvalidInput(name, f"must be positive, got {value!r}")
-    blocks = int(round(horizon / block_time))
+    blocks = round(horizon / block_time)
     if blocks < 1:
         raise InvalidInput("block_time", f"must fit at least once in the horizon {horizon!r}")
     if paths < 2:
@@ -113,8 +121,10 @@ def simulate_lvr(
     rates, trades, fees = [], 0, 0.0
     for stream in np.random.SeedSequence(seed).spawn(paths):
         shocks = np.random.default_rng(stream).standard_normal(blocks)
-        prices = reserves[1] / reserves[0] * np.cumprod(
-            np.exp(sigma * math.sqrt(block_time) * shocks - sigma * sigma * block_time / 2)
+        prices = (
+            reserves[1]
+            / reserves[0]
+            * np.cumprod(np.exp(sigma * math.sqrt(block_time) * shocks - sigma * sigma * block_time / 2))
         )
         pool, lost, paid = start, 0.0, 0.0
         for price in prices.tolist():
