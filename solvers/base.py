@@ -22,12 +22,12 @@ from __future__ import annotations
 import abc
 import inspect
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from auction.instance import AuctionInstance
-from auction.solution import Solution
+from auction.solution import Solution, Submission
 from liquidity.errors import InvalidInput
 
 __all__ = ["SolveFunction", "Solver", "Traits", "solver"]
@@ -102,6 +102,23 @@ class Solver(abc.ABC):
             notification: The body as the driver sent it (camelCase keys, unknown keys kept).
         """
         del notification  # nothing to do by default
+
+    def respond(self, instance: AuctionInstance, bids: Sequence[Submission]) -> list[Solution] | None:
+        """Answer the others' bids in an *open-bid* auction; ``None`` (the default) keeps the bid :meth:`solve` made.
+
+        Auctions are sealed by default, as CoW's are: a solver sees only the instance, and this is never called.
+        A tournament with ``bidding="open"`` (``arena tournament run --bidding open``) calls it once more per
+        auction, after every solver has proposed, with what the others proposed (each as a
+        :class:`~auction.solution.Submission`, untrusted like any bid); what it returns replaces its bid. The
+        research question it serves: what can a solver that sees the others' bids take from them, and what does
+        sealing protect.
+
+        Args:
+            instance: The same instance :meth:`solve` saw.
+            bids: The other solvers' bids (those with solutions).
+        """
+        del instance, bids
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

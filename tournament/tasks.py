@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
+from auction.errors import InvalidSolution
 from auction.instance import AuctionInstance
 from auction.io import instance_from_json
 from auction.solution import Solution, Submission
@@ -68,7 +69,8 @@ MAX_NOTES: Final = 1_000
 MAX_TRACEBACK_CHARS: Final = 20_000
 """The longest traceback kept from one call (its last characters: the frames nearest the error)."""
 
-SolveStatus = Literal["proposed", "no_bid", "timed_out", "crashed"]
+SolveStatus = Literal["proposed", "no_bid", "timed_out", "crashed", "kept"]
+"""``kept``: in an open-bid auction's second call, the solver keeps the bid of its first (never stored)."""
 """What became of one solver call."""
 
 MAX_TIME_LIMIT_S: Final = 86_400.0
@@ -123,6 +125,8 @@ class SolveTask:
             with its class's ``from_config(path)``. ``None``: the registered solver as it is.
         code: A solver object instead of a registered name (:func:`pack_solver`): a notebook's class travels
             by value and is rebuilt in the worker. It is the caller's own code, not a plugin's.
+        bids: In an open-bid auction's second call, the other solvers' bids as ``{"solver", "solutions"}`` JSON:
+            the worker calls :meth:`~solvers.Solver.respond` instead of ``solve``. ``None``: a first call.
 
     Raises:
         InvalidInput: A non-positive time or memory limit, a negative seed, or a config that is too long.
@@ -137,8 +141,11 @@ class SolveTask:
     max_solutions: int | None = None
     config: str | None = None
     code: str | None = None
+    bids: tuple[dict[str, Any], ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.bids is not None:
+            object.__setattr__(self, "bids", tuple(self.bids))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidInput("seed", f"must be a non-negative integer, got {self.seed!r}")
         if not 0 < self.time_limit_s <= MAX_TIME_LIMIT_S:
@@ -244,10 +251,20 @@ def run_task(task: SolveTask) -> SolveResult:
         bidder.reset(seed=task.seed)
         stage = "reading the instance"
         instance = instance_from_json(task.instance)
-        stage = "solving"
-        proposed: object = bidder.solve(instance)
+        if task.bids is None:
+            stage = "solving"
+            proposed: object = bidder.solve(instance)
+            called = "solve()"
+        else:
+            stage = "reading the bids"
+            bids = _readable_bids(task.bids, instance)
+            stage = "responding to the bids"
+            proposed = bidder.respond(instance, bids)
+            called = "respond()"
+            if proposed is None:
+                return done("kept")
         if not isinstance(proposed, list) or not all(isinstance(item, Solution) for item in proposed):
-            return done("crashed", f"solve() returned {_kind(proposed)}, not a list of auction.Solution")
+            return done("crashed", f"{called} returned {_kind(proposed)}, not a list of auction.Solution")
         if not proposed:
             return done("no_bid", "; ".join(bidder.notes) or None)
         stage = "writing the solutions"
@@ -260,6 +277,17 @@ def run_task(task: SolveTask) -> SolveResult:
     except (Exception, SystemExit) as error:
         return done("crashed", f"{stage}: {describe_error(error)}", error=error)
     return done("proposed", solutions=solutions)
+
+
+def _readable_bids(bids: tuple[dict[str, Any], ...], instance: AuctionInstance) -> list[Submission]:
+    """The others' bids that read against the instance (an unreadable one is not shown)."""
+    readable = []
+    for bid in bids:
+        try:
+            readable.append(submission_from_json(bid, instance))
+        except InvalidSolution:
+            continue
+    return readable
 
 
 def pack_solver(solver: Solver) -> str:
@@ -308,10 +336,13 @@ def _configured(solver: Solver, config: str) -> Solver:
 
 
 def _kind(value: object) -> str:
+    def article(name: str) -> str:
+        return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
     if isinstance(value, list):
         wrong = next(item for item in value if not isinstance(item, Solution))
-        return f"a list holding a {type(wrong).__name__}"
-    return f"a {type(value).__name__}"
+        return f"a list holding {article(type(wrong).__name__)}"
+    return article(type(value).__name__)
 
 
 def describe_error(error: BaseException) -> str:
@@ -360,6 +391,7 @@ def task_message(task: SolveTask, path: Sequence[str]) -> dict[str, Any]:
             "max_solutions": task.max_solutions,
             "config": task.config,
             "code": task.code,
+            "bids": None if task.bids is None else list(task.bids),
         },
         "path": list(path),
     }
@@ -396,7 +428,7 @@ def result_from_message(task: SolveTask, message: object, seconds: float) -> Sol
     if not isinstance(message, dict) or message.get("kind") != "result":
         return failed("the worker's answer is not a result message")
     status, solutions, reason = message.get("status"), message.get("solutions"), message.get("reason")
-    if status not in _STATUSES:
+    if status not in _STATUSES and not (status == "kept" and task.bids is not None):
         return failed(f"the worker's answer has no valid status ({str(status)[:40]!r})")
     if not isinstance(solutions, list) or not all(isinstance(item, dict) for item in solutions):
         return failed("the worker's answer holds solutions that are not JSON objects")

@@ -47,7 +47,7 @@ import os
 import reprlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -101,6 +101,9 @@ _NETWORK_STREAM: Final = 0x0E7C_A331
 _MECHANISM_STREAM: Final = 0x3EC4_A515
 """Mixed into the mechanisms' tie-break seeds."""
 
+BIDDINGS: Final = ("sealed", "open")
+"""How solvers bid: sealed (each sees only the instance) or open (each then sees the others' bids)."""
+
 REPLAY: Final = "replay"
 """The scenario of a tournament over instance files: one auction per file, each on its own market."""
 
@@ -128,6 +131,9 @@ class TournamentConfig:
         network: What else the network is like (:class:`network.Conditions`): policy options, stale reports,
             faults and adversaries on a schedule (seconds from each episode's start), the signed-report defence,
             and the region each solver settles from. Only with ``dispatch``.
+        bidding: ``sealed`` (the default, as CoW's: a solver sees only the instance) or ``open``: after every
+            solver has proposed, each is shown the others' bids and may replace its own
+            (:meth:`solvers.Solver.respond`). A second, equally isolated call per solver and auction.
 
     Raises:
         InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, a
@@ -146,6 +152,7 @@ class TournamentConfig:
     instances: tuple[tuple[str, str], ...] = ()
     dispatch: str | None = None
     network: Conditions = field(default_factory=Conditions)
+    bidding: str = "sealed"
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -177,6 +184,8 @@ class TournamentConfig:
             raise InvalidInput("time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {limit!r}")
         object.__setattr__(self, "time_limit_s", float(limit))  # 10 and 10.0 are the same tournament
         check_memory_limit(self.memory_limit_mb)
+        if self.bidding not in BIDDINGS:
+            raise InvalidInput("bidding", f"must be one of {', '.join(BIDDINGS)}, got {self.bidding!r}")
         if not isinstance(self.network, Conditions):
             raise InvalidInput("network", f"must be network.Conditions, got {type(self.network).__name__}")
         if self.dispatch is not None:
@@ -204,6 +213,7 @@ class TournamentConfig:
             | ({"instances": [list(entry) for entry in self.instances]} if self.instances else {})
             | ({"dispatch": self.dispatch} if self.dispatch is not None else {})
             | ({"network": self.network.to_json()} if not self.network.is_default else {})
+            | ({"bidding": self.bidding} if self.bidding != "sealed" else {})
         )
 
     @property
@@ -268,6 +278,10 @@ class _Pending:
     episode: _Episode
     instance: AuctionInstance
     events: dict[str, Any] = field(default_factory=dict)
+    first: dict[str, SolveResult] = field(default_factory=dict)
+    """Open bidding: each solver's first call, until every solver has made one."""
+    responding: bool = False
+    """Open bidding: the second calls (the answers to the others' bids) are under way."""
 
 
 class Tournament:
@@ -297,6 +311,7 @@ class Tournament:
             when included before their deadline (see :attr:`TournamentConfig.dispatch`).
         network: Conditions of that network: stale reports, faults, adversaries, the defence, solver regions
             (see :attr:`TournamentConfig.network`).
+        bidding: ``sealed`` or ``open`` (see :attr:`TournamentConfig.bidding`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -319,6 +334,7 @@ class Tournament:
         instances: Sequence[str | os.PathLike[str]] = (),
         dispatch: str | None = None,
         network: Conditions | None = None,
+        bidding: str = "sealed",
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -345,6 +361,7 @@ class Tournament:
             instances=files,
             dispatch=dispatch,
             network=Conditions() if network is None else network,
+            bidding=bidding,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -527,6 +544,14 @@ class _Play:
     def _finished(self, result: SolveResult) -> list[SolveTask]:
         """Record a solver call's outcome; when its auction is complete, settle it and open the next one."""
         pending, waiting = self.pending[result.key]
+        if self.config.bidding == "open":
+            if not pending.responding:
+                pending.first[result.solver] = result
+                waiting.discard(result.solver)
+                return [] if waiting else self._respond(pending)
+            first = pending.first[result.solver]
+            kept = first if result.status == "kept" else result
+            result = replace(kept, seconds=first.seconds + result.seconds)
         status, reason, score = self._judge(pending.instance, result)
         self.store.record_outcome(
             self.id,
@@ -557,6 +582,38 @@ class _Play:
         del self.pending[result.key]
         self._settle(pending)
         return self._next(pending.episode)
+
+    def _respond(self, pending: _Pending) -> list[SolveTask]:
+        """Open bidding: every solver's second call, shown the others' bids (first calls, or stored final bids)."""
+        pending.responding = True
+        bids: dict[str, tuple[dict[str, Any], ...]] = {
+            name: result.solutions for name, result in pending.first.items() if result.solutions
+        }
+        for name in self.config.solvers:
+            row = self.outcomes.get((pending.index, name))
+            if row is not None and row.solutions:  # resumed: its final bid is stored already
+                bids[name] = tuple(row.solutions)
+        key = f"auction-{pending.index}"
+        self.pending[key] = (pending, set(pending.first))
+        sealed = instance_to_json(pending.instance)
+        return [
+            SolveTask(
+                key=key,
+                solver=name,
+                seed=self.seeds[(pending.index, name)],
+                instance=sealed,
+                time_limit_s=self.config.time_limit_s,
+                memory_limit_mb=self.config.memory_limit_mb,
+                max_solutions=MAX_SOLUTIONS_PER_SOLVER,
+                code=self.packed.get(name),
+                bids=tuple(
+                    {"solver": other, "solutions": list(solutions)}
+                    for other, solutions in sorted(bids.items())
+                    if other != name
+                ),
+            )
+            for name in sorted(pending.first)
+        ]
 
     def _judge(self, instance: AuctionInstance, result: SolveResult) -> tuple[str, str | None, int | None]:
         """``(status, reason, score)`` of a solver call: the auction's own validation and scoring of it."""

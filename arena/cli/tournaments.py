@@ -115,6 +115,13 @@ def tournament_run(
         list[str] | None,
         typer.Option(help="SOLVER=REGION: where that solver's settlements leave from (repeatable; eu-west, ...)."),
     ] = None,
+    bidding: Annotated[
+        str,
+        typer.Option(
+            help="sealed (each solver sees only the instance) or open (each then sees the others' bids and may "
+            "replace its own; try --solvers baseline,split,copycat --mechanism single)."
+        ),
+    ] = "sealed",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -158,6 +165,7 @@ def tournament_run(
         show_progress=not (quiet or as_json),
         dispatch=dispatch,
         network=network,
+        bidding=bidding,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -187,6 +195,7 @@ def _play(
     show_progress: bool = True,
     dispatch: str | None = None,
     network: Conditions | None = None,
+    bidding: str = "sealed",
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -211,6 +220,7 @@ def _play(
                 instances=instances or (),
                 dispatch=dispatch,
                 network=network,
+                bidding=bidding,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)
