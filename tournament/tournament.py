@@ -131,6 +131,9 @@ class TournamentConfig:
         network: What else the network is like (:class:`network.Conditions`): policy options, stale reports,
             faults and adversaries on a schedule (seconds from each episode's start), the signed-report defence,
             and the region each solver settles from. Only with ``dispatch``.
+        batch_blocks: Blocks per auction: a frequent batch auction with interval ``tau = batch_blocks`` blocks
+            (1, the default, is CoW's auction every block). Intents arriving in between wait for the batch; those
+            that expire first are never auctioned. At most the scenario's intent lifetime.
         bidding: ``sealed`` (the default, as CoW's: a solver sees only the instance) or ``open``: after every
             solver has proposed, each is shown the others' bids and may replace its own
             (:meth:`solvers.Solver.respond`). A second, equally isolated call per solver and auction.
@@ -153,6 +156,7 @@ class TournamentConfig:
     dispatch: str | None = None
     network: Conditions = field(default_factory=Conditions)
     bidding: str = "sealed"
+    batch_blocks: int = 1
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -184,6 +188,19 @@ class TournamentConfig:
             raise InvalidInput("time_limit_s", f"must be positive and at most {MAX_TIME_LIMIT_S:g} s, got {limit!r}")
         object.__setattr__(self, "time_limit_s", float(limit))  # 10 and 10.0 are the same tournament
         check_memory_limit(self.memory_limit_mb)
+        blocks = self.batch_blocks
+        if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
+            raise InvalidInput("batch_blocks", f"must be a positive integer of blocks, got {blocks!r}")
+        if blocks > 1 and self.scenario == REPLAY:
+            raise InvalidInput("batch_blocks", "a replay auctions each instance file once: batches need a scenario")
+        if blocks > 1:
+            lifetime = get_scenario(self.scenario).intent_lifetime_blocks
+            if blocks > lifetime:
+                raise InvalidInput(
+                    "batch_blocks",
+                    f"intents of {self.scenario} live {lifetime} blocks; a batch of {blocks} blocks would let every "
+                    "intent expire before its auction",
+                )
         if self.bidding not in BIDDINGS:
             raise InvalidInput("bidding", f"must be one of {', '.join(BIDDINGS)}, got {self.bidding!r}")
         if not isinstance(self.network, Conditions):
@@ -214,6 +231,7 @@ class TournamentConfig:
             | ({"dispatch": self.dispatch} if self.dispatch is not None else {})
             | ({"network": self.network.to_json()} if not self.network.is_default else {})
             | ({"bidding": self.bidding} if self.bidding != "sealed" else {})
+            | ({"batch_blocks": self.batch_blocks} if self.batch_blocks != 1 else {})
         )
 
     @property
@@ -312,6 +330,8 @@ class Tournament:
         network: Conditions of that network: stale reports, faults, adversaries, the defence, solver regions
             (see :attr:`TournamentConfig.network`).
         bidding: ``sealed`` or ``open`` (see :attr:`TournamentConfig.bidding`).
+        batch_blocks: Blocks per auction, a frequent batch auction's interval (see
+            :attr:`TournamentConfig.batch_blocks`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -335,6 +355,7 @@ class Tournament:
         dispatch: str | None = None,
         network: Conditions | None = None,
         bidding: str = "sealed",
+        batch_blocks: int = 1,
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -362,6 +383,7 @@ class Tournament:
             dispatch=dispatch,
             network=Conditions() if network is None else network,
             bidding=bidding,
+            batch_blocks=batch_blocks,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -527,19 +549,21 @@ class _Play:
                     "congested": [],
                 },
             )
+        between = [episode.evolving.step(episode.market) for _ in range(self.config.batch_blocks - 1)]
         events = episode.evolving.begin(episode.market)
-        return _Pending(
-            index=episode.first + block,
-            episode=episode,
-            instance=events.instance,
-            events={
-                "episode": episode.index,
-                "block": block,
-                "arrived": len(events.submitted),
-                "shock": None if events.shock is None else {"symbol": events.shock[0], "factor": events.shock[1]},
-                "congested": list(events.congested),
-            },
-        )
+        shocks = [e.shock for e in (*between, events) if e.shock is not None]
+        record: dict[str, Any] = {
+            "episode": episode.index,
+            "block": block,
+            "arrived": len(events.submitted) + sum(len(e.submitted) for e in between),
+            "shock": None if not shocks else {"symbol": shocks[-1][0], "factor": shocks[-1][1]},
+            "congested": list(events.congested),
+        }
+        if between:  # a frequent batch: what happened in the blocks it waited
+            record["batch_blocks"] = self.config.batch_blocks
+            record["expired_waiting"] = sum(len(e.expired) for e in between)
+            record["shocks"] = [{"symbol": symbol, "factor": factor} for symbol, factor in shocks]
+        return _Pending(index=episode.first + block, episode=episode, instance=events.instance, events=record)
 
     def _finished(self, result: SolveResult) -> list[SolveTask]:
         """Record a solver call's outcome; when its auction is complete, settle it and open the next one."""
@@ -931,7 +955,7 @@ def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any
         **pending.events,
         "instance": instance.id,
         "intents": len(instance.intents),
-        "expired": len(outcome.expired),
+        "expired": len(outcome.expired) + int(pending.events.get("expired_waiting", 0)),
         "auction": outcome.result.to_json(),
         "won": {solver: str(total) for solver, total in sorted(won.items())},
         "settled": [{"solver": solver, "id": solution_id} for solver, solution_id in outcome.settled],

@@ -122,6 +122,13 @@ def tournament_run(
             "replace its own; try --solvers baseline,split,copycat --mechanism single)."
         ),
     ] = "sealed",
+    batch_blocks: Annotated[
+        int,
+        typer.Option(
+            "--batch-blocks",
+            help="Blocks per auction: a frequent batch auction's interval (1: an auction every block, as CoW's).",
+        ),
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -166,6 +173,7 @@ def tournament_run(
         dispatch=dispatch,
         network=network,
         bidding=bidding,
+        batch_blocks=batch_blocks,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -196,6 +204,7 @@ def _play(
     dispatch: str | None = None,
     network: Conditions | None = None,
     bidding: str = "sealed",
+    batch_blocks: int = 1,
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -221,6 +230,7 @@ def _play(
                 dispatch=dispatch,
                 network=network,
                 bidding=bidding,
+                batch_blocks=batch_blocks,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)
