@@ -16,7 +16,9 @@ It checks, on three small synthetic instances (or the ones given) and each seed:
   declare ``traits.stochastic`` gives the same solutions for every seed;
 * ``validity``: the solutions pass :func:`auction.validation.validate_submission` (at most 3, unique ids,
   each valid when replayed) and can be written as JSON;
-* ``time_limit``: each ``solve`` takes no longer than ``traits.time_limit_s`` (or the ``time_limit_s`` given).
+* ``time_limit``: each ``solve`` takes no longer than ``traits.time_limit_s`` (or the ``time_limit_s`` given);
+* ``respond`` (only for a solver that overrides :meth:`~solvers.Solver.respond`, the open-bid hook): shown the
+  baseline's bids, it returns ``None`` or a list of valid solutions, the same for the same seed.
 
 Every failure is collected; if there is any, :class:`ConformanceError` (an ``AssertionError``, so pytest shows
 it as a test failure) lists them all, each with the check, the instance, the seed and the reason.
@@ -51,7 +53,7 @@ from solvers.base import Solver, Traits
 
 __all__ = ["CHECKS", "ConformanceError", "ConformanceReport", "Failure", "Run", "check_solver", "default_instances"]
 
-CHECKS: Final = ("interface", "determinism", "validity", "time_limit")
+CHECKS: Final = ("interface", "determinism", "validity", "time_limit", "respond")
 """The checks :func:`check_solver` runs, in order."""
 
 DEFAULT_SEEDS: Final = (0, 1)
@@ -109,12 +111,14 @@ class ConformanceReport:
         time_limit_s: The time limit each ``solve`` was held to.
         runs: Every timed ``solve`` call (the repeated call of the determinism check is not listed).
         failures: Every failed check; empty when the solver conforms.
+        responds: Whether the solver overrides the open-bid hook (so the ``respond`` check ran).
     """
 
     solver: str
     time_limit_s: float
     runs: tuple[Run, ...]
     failures: tuple[Failure, ...] = ()
+    responds: bool = False
 
     @property
     def passed(self) -> bool:
@@ -132,6 +136,8 @@ class ConformanceReport:
         ran = {"interface"} | (
             {"determinism", "validity", "time_limit"} if any(r.answered for r in self.runs) else set()
         )
+        if self.responds:
+            ran.add("respond")
         return tuple(check for check in CHECKS if check not in failed and check in ran)
 
     @property
@@ -141,7 +147,8 @@ class ConformanceReport:
 
     def __str__(self) -> str:
         head = (
-            f"{self.solver}: {len(self.checks)}/{len(CHECKS)} checks passed over {len(self.runs)} runs, "
+            f"{self.solver}: {len(self.checks)}/{len(CHECKS) - (not self.responds)} checks passed over "
+            f"{len(self.runs)} runs, "
             f"slowest solve {self.max_seconds:.3f} s (limit {self.time_limit_s:g} s)"
         )
         return "\n".join([head, *(f"  {failure}" for failure in self.failures)])
@@ -153,6 +160,7 @@ class ConformanceReport:
             "passed": self.passed,
             "checks": list(self.checks),
             "timeLimitS": self.time_limit_s,
+            "responds": self.responds,
             "runs": [
                 {
                     "instance": run.instance,
@@ -196,7 +204,11 @@ def report_from_json(data: Any) -> ConformanceReport:
             for failure in data["failures"]
         )
         return ConformanceReport(
-            solver=str(data["solver"]), time_limit_s=float(data["timeLimitS"]), runs=runs, failures=failures
+            solver=str(data["solver"]),
+            time_limit_s=float(data["timeLimitS"]),
+            runs=runs,
+            failures=failures,
+            responds=bool(data.get("responds", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not a conformance report: {error}") from None
@@ -251,8 +263,11 @@ def check_solver(
         _check_interface(subject, failures)
         for instance in default_instances() if instances is None else instances:
             _check_instance(subject, label, instance, seeds, limit, failures, runs)
+            if type(subject).respond is not Solver.respond:
+                _check_respond(subject, label, instance, seeds, failures)
     unique = tuple(dict.fromkeys(failures))  # the same problem found twice is listed once
-    report = ConformanceReport(solver=label, time_limit_s=limit, runs=tuple(runs), failures=unique)
+    responds = subject is not None and type(subject).respond is not Solver.respond
+    report = ConformanceReport(solver=label, time_limit_s=limit, runs=tuple(runs), failures=unique, responds=responds)
     if failures:
         raise ConformanceError(report)
     return report
@@ -331,6 +346,40 @@ def _check_instance(
                     "determinism",
                     f"seeds {first_answer[0]} and {seed} gave different solutions, but traits.stochastic is False",
                 )
+
+
+def _check_respond(
+    subject: Solver, label: str, instance: AuctionInstance, seeds: Sequence[int], failures: list[Failure]
+) -> None:
+    """The open-bid hook, shown the baseline's bids: ``None`` or valid solutions, the same for the same seed."""
+    from solvers.baseline import BaselineSolver
+
+    where = instance.id or "instance"
+    rival = BaselineSolver()
+    rival.reset(seed=0)
+    bids = [Submission(solver="rival", solutions=tuple(rival.solve(instance)))]
+    for seed in seeds:
+        answers = []
+        for _ in range(2):
+            try:
+                subject.reset(seed=seed)
+                answer = subject.respond(instance, bids)
+            except Exception as error:
+                failures.append(Failure(check="respond", instance=where, seed=seed, reason=f"raised {_show(error)}"))
+                return
+            if answer is not None and (
+                not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer)
+            ):
+                reason = f"returned {type(answer).__name__}, not None or a list of auction.Solution"
+                failures.append(Failure(check="respond", instance=where, seed=seed, reason=reason))
+                return
+            answers.append(None if answer is None else [solution_to_json(item) for item in answer])
+            for verdict in validate_submission(instance, Submission(solver=label, solutions=tuple(answer or ()))):
+                if not verdict.valid:
+                    reason = f"solution {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}"
+                    failures.append(Failure(check="respond", instance=where, seed=seed, reason=reason))
+        if answers[0] != answers[1]:
+            failures.append(Failure(check="respond", instance=where, seed=seed, reason="the same seed, other answers"))
 
 
 def _solve(subject: Solver, instance: AuctionInstance, seed: int, fail: _Fail) -> tuple[list[Solution] | None, float]:

@@ -63,7 +63,7 @@ def test_a_conforming_solver_gets_a_report() -> None:
     report = check_solver(Direct)
     assert isinstance(report, ConformanceReport)
     assert report.passed
-    assert report.checks == CHECKS
+    assert report.checks == tuple(check for check in CHECKS if check != "respond")  # it has no open-bid hook
     assert report.solver == "direct"
     assert report.time_limit_s == 5.0
     assert len(report.runs) == 6
@@ -256,3 +256,27 @@ def test_a_solver_that_always_raises_passes_no_check_that_needs_an_answer() -> N
     assert not report.passed
     assert report.checks == ()  # interface failed; determinism, validity and time_limit never ran
     assert all(not run.answered for run in report.runs)
+
+
+def test_the_open_bid_hook_is_checked_only_where_a_solver_has_one() -> None:
+    from dataclasses import replace
+
+    from solvers.copycat import CopycatSolver
+
+    assert check_solver(CopycatSolver).checks == CHECKS
+    assert "respond" not in check_solver(Direct).checks
+
+    class Forger(Solver):
+        name = "forger"
+
+        def solve(self, instance: object) -> list[Solution]:
+            return []
+
+        def respond(self, instance: object, bids: object) -> list[Solution]:
+            (bid,) = bids  # type: ignore[misc]
+            first = bid.solutions[0]
+            return [replace(first, prices={a: p * 2 + 1 for a, p in first.prices.items()})]
+
+    with pytest.raises(ConformanceError, match=r"\[respond\].*is invalid") as caught:
+        check_solver(Forger)
+    assert "respond" not in caught.value.report.checks
