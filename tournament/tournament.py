@@ -286,6 +286,8 @@ class _Episode:
     market: Market
     block: int = 0
     carrier: Carrier | None = None
+    arrivals: dict[str, int] = field(default_factory=dict)
+    """When each intent of the episode arrived (unix seconds), to measure how long it waited to be filled."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -549,8 +551,14 @@ class _Play:
                     "congested": [],
                 },
             )
-        between = [episode.evolving.step(episode.market) for _ in range(self.config.batch_blocks - 1)]
+        between = []
+        for _ in range(self.config.batch_blocks - 1):
+            arrived_at = episode.market.now
+            waited = episode.evolving.step(episode.market)
+            episode.arrivals.update(dict.fromkeys(waited.submitted, arrived_at))
+            between.append(waited)
         events = episode.evolving.begin(episode.market)
+        episode.arrivals.update(dict.fromkeys(events.submitted, episode.market.now))
         shocks = [e.shock for e in (*between, events) if e.shock is not None]
         record: dict[str, Any] = {
             "episode": episode.index,
@@ -685,6 +693,11 @@ class _Play:
             carrier=None if carrier is None else partial(_dispatch, carrier, pending.instance, dispatched),
         )
         record = _auction_record(pending, outcome)
+        if pending.episode.evolving is not None:  # a scenario: arrival times are known
+            now = int(pending.instance.deadline.timestamp()) if pending.instance.deadline is not None else 0
+            arrivals = pending.episode.arrivals
+            filled = sorted({execution.order for execution in outcome.executions})
+            record["fill_seconds"] = [now - arrivals[uid] for uid in filled if uid in arrivals]
         if carrier is not None:
             record["dispatch"] = dispatched
             verdicts = carrier.new_verdicts()
@@ -951,6 +964,10 @@ def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any
         if chain in instance.chains
     }
     volume = sum(_value(instance, e.sell_token, e.executed_sell) for e in outcome.executions)
+    oracle = sum(
+        _value(instance, e.buy_token, e.executed_buy) - _value(instance, e.sell_token, e.executed_sell)
+        for e in outcome.executions
+    )
     return {
         **pending.events,
         "instance": instance.id,
@@ -962,6 +979,7 @@ def _auction_record(pending: _Pending, outcome: AuctionOutcome) -> dict[str, Any
         "failed": [{"solver": s, "id": i, "reason": reason} for s, i, reason in outcome.failed],
         "filled": len({execution.order for execution in outcome.executions}),
         "volume": str(volume),
+        "oracle_surplus": str(oracle),
         "utilization": {
             "pools": {pool: str(value) for pool, value in sorted(pools.items())},
             "bridges": dict(sorted(bridges.items())),

@@ -2,7 +2,8 @@
 
 One module per group of commands: :mod:`arena.cli.instances` (info, generate, route, auction),
 :mod:`arena.cli.solver_commands` (solvers list/check, solve, serve), :mod:`arena.cli.tournaments` (demo,
-tournament run), :mod:`arena.cli.network_commands` (network simulate/compare) and :mod:`arena.cli.results`
+tournament run), :mod:`arena.cli.network_commands` (network simulate/compare), :mod:`arena.cli.study_commands`
+(study mechanisms) and :mod:`arena.cli.results`
 (results show/list/auctions, report); :mod:`arena.cli._app` holds what they share. Errors a user can cause
 print one line to stderr and exit with status 1, without a traceback.
 """
@@ -29,6 +30,7 @@ if HAVE_CLI:
         network_commands,
         results,
         solver_commands,
+        study_commands,
         tournaments,
     )
     from arena.cli._app import app

@@ -1,0 +1,104 @@
+"""The study commands: ``arena study mechanisms``, every mechanism on one seeded flow."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from arena.cli._app import app, fail, print_table, safe, stderr
+
+if TYPE_CHECKING:
+    from tournament.study import StudyResult
+
+study_app = typer.Typer(
+    name="study", help="Compare mechanisms on the same seeded flow of intents, market and shocks.", no_args_is_help=True
+)
+app.add_typer(study_app, name="study")
+
+
+@study_app.command("mechanisms")
+def study_mechanisms(
+    mechanisms: Annotated[
+        str, typer.Option(help="Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open.")
+    ] = "fair,single,fba:24s,open",
+    solvers: Annotated[str, typer.Option(help="Comma-separated solvers that bid under every mechanism.")] = (
+        "baseline,split"
+    ),
+    scenario: Annotated[str, typer.Option(help="A scenario id.")] = "three-chains-v1",
+    blocks: Annotated[int, typer.Option(help="Blocks of flow (a multiple of --episode-blocks).")] = 24,
+    episode_blocks: Annotated[int, typer.Option(help="Blocks per independent market episode.")] = 12,
+    seed: Annotated[int, typer.Option(help="The top seed: every mechanism sees the same flow.")] = 0,
+    workers: Annotated[int, typer.Option(help="Solver processes at once.")] = 1,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solver call.")] = 5.0,
+    report: Annotated[Path | None, typer.Option(help="Write the comparison as an HTML page.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Run each mechanism on the same seeded flow and compare trader surplus, fills, delays and concentration."""
+    from liquidity.errors import ArenaError
+    from tournament.study import study_mechanisms as run
+
+    names = [name.strip() for name in mechanisms.split(",") if name.strip()]
+    players = [name.strip() for name in solvers.split(",") if name.strip()]
+
+    def shown(label: str, done: int, total: int) -> None:
+        if not as_json and done == total:
+            stderr.print(f"[dim]{safe(label)}: {total} auctions done[/]", highlight=False)
+
+    try:
+        result = run(
+            names,
+            solvers=players,
+            scenario=scenario,
+            blocks=blocks,
+            episode_blocks=episode_blocks,
+            seed=seed,
+            workers=workers,
+            time_limit_s=time_limit,
+            progress=shown,
+        )
+    except ArenaError as error:
+        raise fail(str(error)) from None
+    if report is not None:
+        _write_report(result, report)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        return
+    header = ["Mechanism", "Auctions", "Fill rate", "Trader surplus (e15)", "95% CI", "bp of volume", "Median fill s"]
+    header += ["Unsettled", "Win HHI", "Nakamoto 1/3", "Nakamoto 1/2"]
+    rows = [
+        [
+            row.label,
+            str(row.auctions),
+            f"{row.fill_rate:.3f}",
+            f"{row.oracle_surplus / 1e15:.3f}",
+            f"{row.oracle_surplus_interval[0] / 1e15:.3f} .. {row.oracle_surplus_interval[1] / 1e15:.3f}",
+            f"{row.oracle_surplus_bps:.1f}",
+            "-" if row.median_fill_s is None else f"{row.median_fill_s:g}",
+            str(row.unsettled),
+            f"{row.win_hhi:.3f}",
+            str(row.nakamoto_33),
+            str(row.nakamoto_50),
+        ]
+        for row in result.rows
+    ]
+    title = f"{result.scenario}, {result.blocks} blocks, seed {result.seed}, solvers {', '.join(result.solvers)}"
+    print_table(title, header, rows)
+    if report is not None:
+        stderr.print(f"wrote {safe(report)}", highlight=False)
+
+
+def _write_report(result: StudyResult, path: Path) -> None:
+    from tournament.study_report import render_study
+
+    try:
+        page = render_study(result)
+    except ImportError as error:
+        raise fail(str(error)) from None
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,286 @@
+"""Mechanisms side by side on one seeded flow: the same arrivals, market and shocks under each mechanism.
+
+A study runs one tournament per mechanism, all with the same scenario, seed, solvers and blocks, so that every
+mechanism sees the same intents arrive at the same blocks, the same shocks and the same congestion; only how the
+intents are auctioned differs. Per mechanism it reports the trader surplus against the oracle (the reference
+prices at the auction: what traders received less what they gave, in numeraire wei), the fill rate, the time
+from an intent's arrival to its fill, the unsettled winners, and the concentration of wins (HHI, Nakamoto
+coefficients at 1/3 and 1/2), with 95% bootstrap intervals over market episodes.
+
+Mechanisms, by name:
+
+=====================  ==========================================================================================
+``fair``               CoW's fair combinatorial auction every block (CIP-67)
+``single``             one winner per auction, the best total score
+``stake_weighted``     a stake-weighted draw among bids near the best
+``optimal``            exact winner determination (CP-SAT)
+``fba:<n>b|<n>s``      ``fair`` as a frequent batch auction every ``n`` blocks or seconds (a multiple of the block)
+``open``               ``fair`` with open bids: each solver sees the others' bids (:meth:`solvers.Solver.respond`)
+=====================  ==========================================================================================
+
+Dutch auctions, continuous execution and the priority-fee auction are not built yet: naming one is an error
+that says so.
+
+Examples:
+    >>> parse_mechanism("fba:24s", block_seconds=12.0)
+    MechanismSpec(label='fba:24s', mechanism='fair', batch_blocks=2, bidding='sealed')
+    >>> parse_mechanism("dutch", block_seconds=12.0)
+    Traceback (most recent call last):
+    ...
+    liquidity.errors.InvalidInput: mechanisms: 'dutch' is not built yet (planned: continuous, dutch, priority); ...
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from liquidity.errors import InvalidInput
+from tournament._bootstrap import cluster_counts, exact_sums, percentile_interval, statistic_rng
+from tournament.scenarios import get_scenario
+from tournament.store import ResultStore
+
+__all__ = ["MechanismRow", "MechanismSpec", "StudyResult", "parse_mechanism", "study_mechanisms"]
+
+SELECTIONS: Final = ("fair", "single", "stake_weighted", "optimal")
+PLANNED: Final = ("continuous", "dutch", "priority")
+_RESAMPLES: Final = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class MechanismSpec:
+    """One mechanism of a study: its label, the winner selection, the batch interval and the bidding."""
+
+    label: str
+    mechanism: str
+    batch_blocks: int
+    bidding: str
+
+
+def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
+    """A mechanism of the study from its name (see the module docs).
+
+    Raises:
+        InvalidInput: An unknown name, a planned one, or a batch interval that is not a positive multiple of
+            the block.
+    """
+    name = text.strip()
+    if name in SELECTIONS:
+        return MechanismSpec(label=name, mechanism=name, batch_blocks=1, bidding="sealed")
+    if name == "open":
+        return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="open")
+    match = re.fullmatch(r"fba:(\d+(?:\.\d+)?)([bs])", name)
+    if match is not None:
+        amount, unit = float(match[1]), match[2]
+        blocks = amount if unit == "b" else amount / block_seconds
+        if not (blocks >= 1 and math.isclose(blocks, round(blocks))):
+            raise InvalidInput(
+                "mechanisms",
+                f"{name!r}: the interval must be a whole number of {block_seconds:g} s blocks, at least one",
+            )
+        return MechanismSpec(label=name, mechanism="fair", batch_blocks=round(blocks), bidding="sealed")
+    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open"])
+    if name in PLANNED:
+        raise InvalidInput("mechanisms", f"{name!r} is not built yet (planned: {', '.join(PLANNED)}); built: {known}")
+    raise InvalidInput("mechanisms", f"unknown mechanism {name!r}; built: {known}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MechanismRow:
+    """What one mechanism did to the flow.
+
+    Attributes:
+        label: The mechanism as named.
+        auctions: Auctions held (fewer for a batch of several blocks).
+        arrived: Intents that arrived.
+        filled: Intents filled (fully or in part).
+        fill_rate: ``filled / arrived``.
+        oracle_surplus: What traders received less what they gave, at the oracle's prices, numeraire wei.
+        oracle_surplus_interval: Its 95% bootstrap interval over episodes.
+        oracle_surplus_bps: ``oracle_surplus`` in basis points of the volume sold.
+        volume: What traders sold, numeraire wei.
+        median_fill_s: Median seconds from an intent's arrival to its fill.
+        unsettled: Winning bids that did not settle.
+        win_hhi: HHI of the solvers' wins.
+        nakamoto_33: The fewest solvers that won more than a third of the auctions won.
+        nakamoto_50: The fewest that won more than half.
+        wins: Per solver, auctions won.
+    """
+
+    label: str
+    auctions: int
+    arrived: int
+    filled: int
+    fill_rate: float
+    oracle_surplus: int
+    oracle_surplus_interval: tuple[int, int]
+    oracle_surplus_bps: float
+    volume: int
+    median_fill_s: float | None
+    unsettled: int
+    win_hhi: float
+    nakamoto_33: int
+    nakamoto_50: int
+    wins: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: wei as decimal strings."""
+        return {
+            "mechanism": self.label,
+            "auctions": self.auctions,
+            "arrived": self.arrived,
+            "filled": self.filled,
+            "fill_rate": self.fill_rate,
+            "oracle_surplus": str(self.oracle_surplus),
+            "oracle_surplus_interval": [str(v) for v in self.oracle_surplus_interval],
+            "oracle_surplus_bps": self.oracle_surplus_bps,
+            "volume": str(self.volume),
+            "median_fill_s": self.median_fill_s,
+            "unsettled": self.unsettled,
+            "win_hhi": self.win_hhi,
+            "nakamoto_33": self.nakamoto_33,
+            "nakamoto_50": self.nakamoto_50,
+            "wins": dict(self.wins),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StudyResult:
+    """A study's rows, one per mechanism in the order asked, and what was run."""
+
+    rows: tuple[MechanismRow, ...]
+    scenario: str
+    blocks: int
+    seed: int
+    solvers: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready (the keys of ``arena study mechanisms --json``)."""
+        return {
+            "scenario": self.scenario,
+            "blocks": self.blocks,
+            "seed": self.seed,
+            "solvers": list(self.solvers),
+            "mechanisms": [row.to_json() for row in self.rows],
+        }
+
+
+def study_mechanisms(
+    mechanisms: Sequence[str],
+    *,
+    solvers: Sequence[str] = ("baseline", "split"),
+    scenario: str = "three-chains-v1",
+    blocks: int = 24,
+    episode_blocks: int = 12,
+    seed: int = 0,
+    workers: int = 1,
+    time_limit_s: float = 5.0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> StudyResult:
+    """Run every mechanism on the same seeded flow of ``blocks`` blocks and compare them.
+
+    Args:
+        mechanisms: Mechanism names (see the module docs), each once.
+        solvers: The solvers that bid under every mechanism.
+        scenario: The scenario id.
+        blocks: Blocks of flow (a multiple of ``episode_blocks``).
+        episode_blocks: Blocks per independent market episode (the bootstrap's unit; every batch interval must
+            divide it, so that every mechanism sees the same episodes).
+        seed: The top seed.
+        workers: Solver processes at once.
+        time_limit_s: Each solver call's limit.
+        progress: Called with ``(mechanism, done, total)`` as each mechanism's auctions finish.
+
+    Raises:
+        InvalidInput: No mechanism, one named twice or unknown, blocks that are not a multiple of
+            ``episode_blocks``, or an interval that does not divide it.
+    """
+    from tournament.tournament import Tournament
+
+    names = [name.strip() for name in mechanisms if name.strip()]
+    if not names:
+        raise InvalidInput("mechanisms", "name at least one mechanism, e.g. fair,single,fba:24s")
+    if len(set(names)) != len(names):
+        raise InvalidInput("mechanisms", "a mechanism is named twice")
+    if episode_blocks < 1 or blocks < episode_blocks or blocks % episode_blocks:
+        raise InvalidInput("blocks", f"must be a positive multiple of episode_blocks ({episode_blocks}), got {blocks}")
+    block_seconds = _block_seconds(scenario)
+    specs = [parse_mechanism(name, block_seconds=block_seconds) for name in names]
+    for spec in specs:
+        if episode_blocks % spec.batch_blocks:
+            raise InvalidInput(
+                "mechanisms",
+                f"{spec.label}: a batch of {spec.batch_blocks} blocks must divide the episode's {episode_blocks}",
+            )
+    rows = []
+    for spec in specs:
+        tournament = Tournament(
+            list(solvers),
+            scenario=scenario,
+            auctions=blocks // spec.batch_blocks,
+            episode_length=episode_blocks // spec.batch_blocks,
+            seed=seed,
+            mechanism=spec.mechanism,
+            time_limit_s=time_limit_s,
+            bidding=spec.bidding,
+            batch_blocks=spec.batch_blocks,
+        )
+        store = ResultStore.memory()
+        try:
+            report = None
+            if progress is not None:
+
+                def report(update: Any, label: str = spec.label) -> None:
+                    if update.kind == "auction":
+                        progress(label, update.auctions_done, update.auctions_total)
+
+            results = tournament.play(store=store, workers=workers, progress=report)
+            records = [row.result for row in store.auctions(tournament.id)]
+        finally:
+            store.close()
+        rows.append(_row(spec, records, results, seed))
+    return StudyResult(rows=tuple(rows), scenario=scenario, blocks=blocks, seed=seed, solvers=tuple(sorted(solvers)))
+
+
+def _block_seconds(scenario: str) -> float:
+    from liquidity.synthetic import CHAIN_PROFILES
+
+    get_scenario(scenario)
+    return CHAIN_PROFILES["ethereum"].block_time_ms / 1000  # the scenarios' clock runs on Ethereum's blocks
+
+
+def _row(spec: MechanismSpec, records: list[Any], results: Any, seed: int) -> MechanismRow:
+    from network.metrics import hhi, nakamoto
+
+    surplus = [int(record.get("oracle_surplus", 0)) for record in records]
+    volume = sum(int(record.get("volume", 0)) for record in records)
+    episodes = [int(record.get("episode", 0)) for record in records]
+    labels = {episode: i for i, episode in enumerate(sorted(set(episodes)))}
+    counts = cluster_counts(statistic_rng(seed, "study", spec.label), [labels[e] for e in episodes], _RESAMPLES)
+    low, high = percentile_interval(exact_sums(counts, surplus))
+    delays = sorted(d for record in records for d in record.get("fill_seconds", []))
+    arrived = sum(int(record.get("arrived", 0)) for record in records)
+    filled = sum(int(record.get("filled", 0)) for record in records)
+    wins = {standing.solver: standing.wins for standing in results.leaderboard()}
+    won = [float(count) for count in wins.values()]
+    total = sum(surplus)
+    return MechanismRow(
+        label=spec.label,
+        auctions=len(records),
+        arrived=arrived,
+        filled=filled,
+        fill_rate=filled / arrived if arrived else 0.0,
+        oracle_surplus=total,
+        oracle_surplus_interval=(low, high),
+        oracle_surplus_bps=total / volume * 1e4 if volume else 0.0,
+        volume=volume,
+        median_fill_s=float(delays[len(delays) // 2]) if delays else None,
+        unsettled=sum(standing.unsettled for standing in results.leaderboard()),
+        win_hhi=hhi(won),
+        nakamoto_33=nakamoto(won, 1 / 3),
+        nakamoto_50=nakamoto(won, 1 / 2),
+        wins=dict(sorted(wins.items())),
+    )
