@@ -328,12 +328,8 @@ class Carrier:
         }
 
     def earned(self) -> dict[str, int]:
-        """Per node id, the fees it earned so far."""
-        return {
-            node: int(fee)
-            for engine in self._engines.values()
-            for node, fee in zip(engine.ids, engine.earned, strict=True)
-        }
+        """Per node id, the fees it earned so far (wei: its share of the gas fees of what it included)."""
+        return {node: self._earned.get(node, 0) for engine in self._engines.values() for node in engine.ids}
 
     def verdicts(self) -> list[Verdict]:
         """Every node the defence has excluded so far, in the order of the chains, then of time."""

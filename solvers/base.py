@@ -42,16 +42,27 @@ class Traits:
         time_limit_s: The wall time it asks for per auction; the runner enforces its own limit too.
         uses: Libraries or resources it relies on, e.g. ``frozenset({"ortools"})``.
         description: One line for ``arena solvers list``.
+        fill_margin_bps: As a Dutch-auction filler (:meth:`Solver.fill`), the least gain above an intent's curve
+            it fills for, in basis points of what it trades: its gas, inventory and risk.
     """
 
     stochastic: bool = False
     time_limit_s: float = 10.0
     uses: frozenset[str] = frozenset()
     description: str = ""
+    fill_margin_bps: int = 10
 
     def __post_init__(self) -> None:
         if not self.time_limit_s > 0:
             raise InvalidInput("traits.time_limit_s", f"must be positive, got {self.time_limit_s}")
+        if (
+            isinstance(self.fill_margin_bps, bool)
+            or not isinstance(self.fill_margin_bps, int)
+            or self.fill_margin_bps < 0
+        ):
+            raise InvalidInput(
+                "traits.fill_margin_bps", f"must be a non-negative integer, got {self.fill_margin_bps!r}"
+            )
 
 
 class Solver(abc.ABC):
@@ -102,6 +113,44 @@ class Solver(abc.ABC):
             notification: The body as the driver sent it (camelCase keys, unknown keys kept).
         """
         del notification  # nothing to do by default
+
+    def fill(self, instance: AuctionInstance) -> list[Solution]:
+        """Fill Dutch intents in one block: ``instance`` holds them at their curves' current amounts.
+
+        A Dutch auction (``Tournament(auction="dutch")``) calls this instead of :meth:`solve` every block; what a
+        filler returns now fills now, and the swapper gets the curve's amount (the filler keeps the rest of what
+        its route makes, less the priority fee it bids; see :mod:`tournament.dutch`). The default is the
+        built-ins' strategy: the solutions of :meth:`solve` whose gain above the curves clears
+        ``traits.fill_margin_bps`` of the value they trade, at the instance's reference prices; an intent whose
+        curve has not yet fallen far enough waits for a later block.
+
+        Args:
+            instance: The block's Dutch intents, their limits at the curves' amounts.
+        """
+        proposed = self.solve(instance)
+        margin = self.traits.fill_margin_bps
+        if not margin or not proposed:
+            return proposed
+        from auction.run import run_auction
+        from auction.scoring import NATIVE_UNIT
+        from auction.validation import validate
+
+        result = run_auction(instance, [Submission(solver=self.name, solutions=tuple(proposed))], mechanism="single")
+        gains = {o.solution_id: o.score.total for o in result.outcomes if o.status == "valid" and o.score is not None}
+        kept = []
+        for solution in proposed:
+            if solution.id not in gains:
+                continue
+            traded = 0
+            for execution in validate(instance, solution).executions:
+                info = instance.tokens.get(execution.sell_token)
+                if info is not None and info.reference_price:
+                    traded += execution.executed_sell * info.reference_price // NATIVE_UNIT
+            if gains[solution.id] * 10_000 >= margin * traded:
+                kept.append(solution)
+        if not kept:
+            self.note(f"no fill clears the margin of {margin} bp above the curves yet")
+        return kept
 
     def respond(self, instance: AuctionInstance, bids: Sequence[Submission]) -> list[Solution] | None:
         """Answer the others' bids in an *open-bid* auction; ``None`` (the default) keeps the bid :meth:`solve` made.

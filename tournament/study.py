@@ -16,18 +16,20 @@ Mechanisms, by name:
 ``optimal``            exact winner determination (CP-SAT)
 ``fba:<n>b|<n>s``      ``fair`` as a frequent batch auction every ``n`` blocks or seconds (a multiple of the block)
 ``open``               ``fair`` with open bids: each solver sees the others' bids (:meth:`solvers.Solver.respond`)
+``dutch``              Dutch auctions: every intent's price decays from above the oracle to its limit, the solvers
+                       fill as fillers and race for the rest (:mod:`tournament.dutch`)
 =====================  ==========================================================================================
 
-Dutch auctions, continuous execution and the priority-fee auction are not built yet: naming one is an error
-that says so.
+Continuous execution and the priority-fee auction are not built yet: naming one is an error that says so. For a
+Dutch auction the row also has what the fillers kept and the priority fees they paid the proposers.
 
 Examples:
     >>> parse_mechanism("fba:24s", block_seconds=12.0)
-    MechanismSpec(label='fba:24s', mechanism='fair', batch_blocks=2, bidding='sealed')
-    >>> parse_mechanism("dutch", block_seconds=12.0)
+    MechanismSpec(label='fba:24s', mechanism='fair', batch_blocks=2, bidding='sealed', auction='batch')
+    >>> parse_mechanism("continuous", block_seconds=12.0)
     Traceback (most recent call last):
     ...
-    liquidity.errors.InvalidInput: mechanisms: 'dutch' is not built yet (planned: continuous, dutch, priority); ...
+    liquidity.errors.InvalidInput: mechanisms: 'continuous' is not built yet (planned: continuous, priority); ...
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from tournament.store import ResultStore
 __all__ = ["MechanismRow", "MechanismSpec", "StudyResult", "parse_mechanism", "study_mechanisms"]
 
 SELECTIONS: Final = ("fair", "single", "stake_weighted", "optimal")
-PLANNED: Final = ("continuous", "dutch", "priority")
+PLANNED: Final = ("continuous", "priority")
 _RESAMPLES: Final = 1000
 
 
@@ -58,6 +60,7 @@ class MechanismSpec:
     mechanism: str
     batch_blocks: int
     bidding: str
+    auction: str = "batch"
 
 
 def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
@@ -72,6 +75,8 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
         return MechanismSpec(label=name, mechanism=name, batch_blocks=1, bidding="sealed")
     if name == "open":
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="open")
+    if name == "dutch":
+        return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="sealed", auction="dutch")
     match = re.fullmatch(r"fba:(\d+(?:\.\d+)?)([bs])", name)
     if match is not None:
         amount, unit = float(match[1]), match[2]
@@ -82,7 +87,7 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
                 f"{name!r}: the interval must be a whole number of {block_seconds:g} s blocks, at least one",
             )
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=round(blocks), bidding="sealed")
-    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open"])
+    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch"])
     if name in PLANNED:
         raise InvalidInput("mechanisms", f"{name!r} is not built yet (planned: {', '.join(PLANNED)}); built: {known}")
     raise InvalidInput("mechanisms", f"unknown mechanism {name!r}; built: {known}")
@@ -108,6 +113,8 @@ class MechanismRow:
         nakamoto_33: The fewest solvers that won more than a third of the auctions won.
         nakamoto_50: The fewest that won more than half.
         wins: Per solver, auctions won.
+        filler_profit: Dutch auctions: what the winning fillers kept above the curves, less their priority fees.
+        priority_fees: Dutch auctions: what the fillers paid the proposers to win their races.
     """
 
     label: str
@@ -125,6 +132,8 @@ class MechanismRow:
     nakamoto_33: int
     nakamoto_50: int
     wins: dict[str, int]
+    filler_profit: int = 0
+    priority_fees: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready: wei as decimal strings."""
@@ -144,6 +153,8 @@ class MechanismRow:
             "nakamoto_33": self.nakamoto_33,
             "nakamoto_50": self.nakamoto_50,
             "wins": dict(self.wins),
+            "filler_profit": str(self.filler_profit),
+            "priority_fees": str(self.priority_fees),
         }
 
 
@@ -227,6 +238,7 @@ def study_mechanisms(
             time_limit_s=time_limit_s,
             bidding=spec.bidding,
             batch_blocks=spec.batch_blocks,
+            auction=spec.auction,
         )
         store = ResultStore.memory()
         try:
@@ -283,4 +295,6 @@ def _row(spec: MechanismSpec, records: list[Any], results: Any, seed: int) -> Me
         nakamoto_33=nakamoto(won, 1 / 3),
         nakamoto_50=nakamoto(won, 1 / 2),
         wins=dict(sorted(wins.items())),
+        filler_profit=sum(int(r.get("dutch", {}).get("filler_profit", 0)) for r in records),
+        priority_fees=sum(int(r.get("dutch", {}).get("priority_fees", 0)) for r in records),
     )

@@ -127,6 +127,7 @@ class SolveTask:
             by value and is rebuilt in the worker. It is the caller's own code, not a plugin's.
         bids: In an open-bid auction's second call, the other solvers' bids as ``{"solver", "solutions"}`` JSON:
             the worker calls :meth:`~solvers.Solver.respond` instead of ``solve``. ``None``: a first call.
+        fill: A Dutch auction's block: the worker calls :meth:`~solvers.Solver.fill` instead of ``solve``.
 
     Raises:
         InvalidInput: A non-positive time or memory limit, a negative seed, or a config that is too long.
@@ -142,6 +143,7 @@ class SolveTask:
     config: str | None = None
     code: str | None = None
     bids: tuple[dict[str, Any], ...] | None = None
+    fill: bool = False
 
     def __post_init__(self) -> None:
         if self.bids is not None:
@@ -251,9 +253,13 @@ def run_task(task: SolveTask) -> SolveResult:
         bidder.reset(seed=task.seed)
         stage = "reading the instance"
         instance = instance_from_json(task.instance)
-        if task.bids is None:
+        if task.bids is None and task.fill:
+            stage = "filling"
+            proposed: object = bidder.fill(instance)
+            called = "fill()"
+        elif task.bids is None:
             stage = "solving"
-            proposed: object = bidder.solve(instance)
+            proposed = bidder.solve(instance)
             called = "solve()"
         else:
             stage = "reading the bids"
@@ -392,6 +398,7 @@ def task_message(task: SolveTask, path: Sequence[str]) -> dict[str, Any]:
             "config": task.config,
             "code": task.code,
             "bids": None if task.bids is None else list(task.bids),
+            "fill": task.fill,
         },
         "path": list(path),
     }

@@ -74,6 +74,7 @@ from network.topologies import get_topology
 from solvers.base import Solver
 from solvers.registry import SolverRegistryWarning, find_solver, registered_names, shadowed
 from solvers.remote import RemoteSolver, is_remote
+from tournament.dutch import DutchCurve, curve_for, decayed_instance, dutch_payoffs
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
 from tournament.runner import (
@@ -100,6 +101,9 @@ _NETWORK_STREAM: Final = 0x0E7C_A331
 
 _MECHANISM_STREAM: Final = 0x3EC4_A515
 """Mixed into the mechanisms' tie-break seeds."""
+
+AUCTIONS: Final = ("batch", "dutch")
+"""How intents are auctioned: batch auctions (CoW's) or Dutch auctions with fillers (UniswapX's shape)."""
 
 BIDDINGS: Final = ("sealed", "open")
 """How solvers bid: sealed (each sees only the instance) or open (each then sees the others' bids)."""
@@ -131,6 +135,10 @@ class TournamentConfig:
         network: What else the network is like (:class:`network.Conditions`): policy options, stale reports,
             faults and adversaries on a schedule (seconds from each episode's start), the signed-report defence,
             and the region each solver settles from. Only with ``dispatch``.
+        auction: ``batch`` (the default: the solvers bid, the mechanism picks winners, the swappers get the
+            competition's surplus) or ``dutch``: every intent's price decays from above the oracle to its limit,
+            the solvers fill as fillers (:meth:`solvers.Solver.fill`), the swapper gets the curve's amount, and
+            the fillers race for the rest (:mod:`tournament.dutch`). Bundles have no Dutch form and wait unfilled.
         batch_blocks: Blocks per auction: a frequent batch auction with interval ``tau = batch_blocks`` blocks
             (1, the default, is CoW's auction every block). Intents arriving in between wait for the batch; those
             that expire first are never auctioned. At most the scenario's intent lifetime.
@@ -157,6 +165,7 @@ class TournamentConfig:
     network: Conditions = field(default_factory=Conditions)
     bidding: str = "sealed"
     batch_blocks: int = 1
+    auction: str = "batch"
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -203,6 +212,14 @@ class TournamentConfig:
                 )
         if self.bidding not in BIDDINGS:
             raise InvalidInput("bidding", f"must be one of {', '.join(BIDDINGS)}, got {self.bidding!r}")
+        if self.auction not in AUCTIONS:
+            raise InvalidInput("auction", f"must be one of {', '.join(AUCTIONS)}, got {self.auction!r}")
+        if self.auction == "dutch" and self.scenario == REPLAY:
+            raise InvalidInput(
+                "auction", "a Dutch auction decays intents as they arrive: it needs a scenario, not a replay"
+            )
+        if self.auction == "dutch" and self.bidding == "open":
+            raise InvalidInput("bidding", "open bids are for batch auctions; a Dutch auction's fillers race instead")
         if not isinstance(self.network, Conditions):
             raise InvalidInput("network", f"must be network.Conditions, got {type(self.network).__name__}")
         if self.dispatch is not None:
@@ -232,6 +249,7 @@ class TournamentConfig:
             | ({"network": self.network.to_json()} if not self.network.is_default else {})
             | ({"bidding": self.bidding} if self.bidding != "sealed" else {})
             | ({"batch_blocks": self.batch_blocks} if self.batch_blocks != 1 else {})
+            | ({"auction": self.auction} if self.auction != "batch" else {})
         )
 
     @property
@@ -288,6 +306,10 @@ class _Episode:
     carrier: Carrier | None = None
     arrivals: dict[str, int] = field(default_factory=dict)
     """When each intent of the episode arrived (unix seconds), to measure how long it waited to be filled."""
+    originals: dict[str, SwapIntent] = field(default_factory=dict)
+    """Dutch auctions: each swap intent as it arrived."""
+    curves: dict[str, DutchCurve] = field(default_factory=dict)
+    """Dutch auctions: each swap intent's curve."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -334,6 +356,7 @@ class Tournament:
         bidding: ``sealed`` or ``open`` (see :attr:`TournamentConfig.bidding`).
         batch_blocks: Blocks per auction, a frequent batch auction's interval (see
             :attr:`TournamentConfig.batch_blocks`).
+        auction: ``batch`` or ``dutch`` (see :attr:`TournamentConfig.auction`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -358,6 +381,7 @@ class Tournament:
         network: Conditions | None = None,
         bidding: str = "sealed",
         batch_blocks: int = 1,
+        auction: str = "batch",
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -386,6 +410,7 @@ class Tournament:
             network=Conditions() if network is None else network,
             bidding=bidding,
             batch_blocks=batch_blocks,
+            auction=auction,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -530,6 +555,7 @@ class _Play:
                     memory_limit_mb=config.memory_limit_mb,
                     max_solutions=MAX_SOLUTIONS_PER_SOLVER,
                     code=self.packed.get(name),
+                    fill=config.auction == "dutch",
                 )
                 for name in missing
             ]
@@ -555,10 +581,13 @@ class _Play:
         for _ in range(self.config.batch_blocks - 1):
             arrived_at = episode.market.now
             waited = episode.evolving.step(episode.market)
-            episode.arrivals.update(dict.fromkeys(waited.submitted, arrived_at))
+            self._arrived(episode, waited.submitted, waited.instance, arrived_at)
             between.append(waited)
         events = episode.evolving.begin(episode.market)
-        episode.arrivals.update(dict.fromkeys(events.submitted, episode.market.now))
+        self._arrived(episode, events.submitted, events.instance, episode.market.now)
+        instance = events.instance
+        if self.config.auction == "dutch":
+            instance = decayed_instance(instance, episode.originals, episode.curves, now=episode.market.now)
         shocks = [e.shock for e in (*between, events) if e.shock is not None]
         record: dict[str, Any] = {
             "episode": episode.index,
@@ -571,7 +600,20 @@ class _Play:
             record["batch_blocks"] = self.config.batch_blocks
             record["expired_waiting"] = sum(len(e.expired) for e in between)
             record["shocks"] = [{"symbol": symbol, "factor": factor} for symbol, factor in shocks]
-        return _Pending(index=episode.first + block, episode=episode, instance=events.instance, events=record)
+        return _Pending(index=episode.first + block, episode=episode, instance=instance, events=record)
+
+    def _arrived(self, episode: _Episode, uids: Sequence[str], instance: AuctionInstance, now: int) -> None:
+        """Note when intents arrived and, in a Dutch auction, give each swap intent its curve."""
+        episode.arrivals.update(dict.fromkeys(uids, now))
+        if self.config.auction != "dutch":
+            return
+        lifetime = get_scenario(self.config.scenario).intent_lifetime_blocks
+        block_s = int(next(iter(episode.market.chains.values())).block_time_ms // 1000)
+        for uid in uids:
+            intent = episode.market.get(uid)
+            if isinstance(intent, SwapIntent):
+                episode.originals[uid] = intent
+                episode.curves[uid] = curve_for(intent, instance, now=now, last_s=now + (lifetime - 1) * block_s)
 
     def _finished(self, result: SolveResult) -> list[SolveTask]:
         """Record a solver call's outcome; when its auction is complete, settle it and open the next one."""
@@ -693,6 +735,11 @@ class _Play:
             carrier=None if carrier is None else partial(_dispatch, carrier, pending.instance, dispatched),
         )
         record = _auction_record(pending, outcome)
+        if config.auction == "dutch":  # the swappers get the curves; the fillers and proposers the rest
+            settled = set(outcome.settled)
+            payoffs = dutch_payoffs(outcome.result, [bid for bid in outcome.winners if bid.key in settled])
+            record["dutch"] = payoffs
+            record["oracle_surplus"] = str(int(record["oracle_surplus"]) - int(payoffs["above_curve"]))
         if pending.episode.evolving is not None:  # a scenario: arrival times are known
             now = int(pending.instance.deadline.timestamp()) if pending.instance.deadline is not None else 0
             arrivals = pending.episode.arrivals

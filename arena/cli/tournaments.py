@@ -129,6 +129,13 @@ def tournament_run(
             help="Blocks per auction: a frequent batch auction's interval (1: an auction every block, as CoW's).",
         ),
     ] = 1,
+    auction: Annotated[
+        str,
+        typer.Option(
+            help="batch (the solvers bid, the mechanism picks winners) or dutch (each intent's price decays from "
+            "above the oracle to its limit; the solvers fill as fillers)."
+        ),
+    ] = "batch",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -174,6 +181,7 @@ def tournament_run(
         network=network,
         bidding=bidding,
         batch_blocks=batch_blocks,
+        auction=auction,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -205,6 +213,7 @@ def _play(
     network: Conditions | None = None,
     bidding: str = "sealed",
     batch_blocks: int = 1,
+    auction: str = "batch",
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -231,6 +240,7 @@ def _play(
                 network=network,
                 bidding=bidding,
                 batch_blocks=batch_blocks,
+                auction=auction,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)

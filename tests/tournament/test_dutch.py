@@ -1,0 +1,89 @@
+"""Dutch auctions on a tournament's flow: curves from above the oracle to the limit, fillers that race for the rest."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from auction import generate_instance
+from intents import SwapIntent
+from liquidity.errors import InvalidInput
+from solvers import Traits, load_solver
+from solvers.baseline import BaselineSolver
+from tournament.dutch import DutchCurve, curve_for, decayed_instance
+from tournament.store import ResultStore
+from tournament.tournament import Tournament
+
+
+def test_a_curve_starts_above_the_oracle_and_ends_at_the_limit() -> None:
+    instance = generate_instance(4, orders=6)
+    swaps = [i for i in instance.intents if isinstance(i, SwapIntent)]
+    assert swaps
+    for intent in swaps:
+        curve = curve_for(intent, instance, now=100, last_s=148, premium_bps=50)
+        assert curve.amount(148) == curve.end
+        if intent.kind == "sell":
+            assert curve.start >= curve.end == intent.buy_amount  # it asks for more first
+            assert curve.amount(100) >= curve.amount(124) >= curve.amount(148)
+        else:
+            assert curve.start <= curve.end == intent.sell_amount  # it offers less first
+            assert curve.amount(100) <= curve.amount(124) <= curve.amount(148)
+    originals = {i.uid: i for i in swaps}
+    curves = {i.uid: curve_for(i, instance, now=100, last_s=148) for i in swaps}
+    at_start = decayed_instance(instance, originals, curves, now=100)
+    at_end = decayed_instance(instance, originals, curves, now=148)
+    assert [i.uid for i in at_start.intents] == [i.uid for i in swaps]  # uids kept, bundles left out
+    assert [i.buy_amount for i in at_end.intents] == [i.buy_amount for i in swaps]
+    assert DutchCurve(kind="sell", start=5, end=5, start_s=10, end_s=10).amount(3) == 5
+
+
+def test_a_filler_fills_only_what_clears_its_margin() -> None:
+    instance = generate_instance(3, orders=12)
+    eager, picky = BaselineSolver(), BaselineSolver()
+    eager.traits = Traits(fill_margin_bps=0)
+    picky.traits = Traits(fill_margin_bps=10_000)  # a gain of 100% of the traded value: never
+    for filler in (eager, picky):
+        filler.reset(seed=0)
+    assert eager.fill(instance) == eager.solve(instance)
+    assert picky.fill(instance) == []
+    assert any("margin of 10000 bp" in note for note in picky.notes)
+    with pytest.raises(InvalidInput, match="fill_margin_bps"):
+        Traits(fill_margin_bps=-1)
+
+
+def _run(auction: str) -> list[dict[str, object]]:
+    store = ResultStore.memory()
+    tournament = Tournament(
+        ["baseline", "split"], auctions=6, episode_length=6, seed=2, time_limit_s=3.0, auction=auction
+    )
+    tournament.play(store=store, workers=2)
+    records = [row.result for row in store.auctions(tournament.id)]
+    store.close()
+    return records
+
+
+def test_a_dutch_auction_fills_later_and_splits_the_surplus_between_filler_and_proposer() -> None:
+    batch, dutch = _run("batch"), _run("dutch")
+    assert sum(r["arrived"] for r in batch) == sum(r["arrived"] for r in dutch)  # type: ignore[misc]
+    waited = [s for r in dutch for s in r["fill_seconds"]]  # type: ignore[attr-defined]
+    at_once = [s for r in batch for s in r["fill_seconds"]]  # type: ignore[attr-defined]
+    assert waited
+    assert statistics.median(waited) > statistics.median(at_once)  # the curve must fall before anyone fills
+    assert dutch[0]["filled"] == 0  # nothing clears a curve that starts above the oracle
+    for record in dutch:
+        payoffs = record["dutch"]
+        assert int(payoffs["filler_profit"]) >= 0  # type: ignore[index]
+        assert int(payoffs["priority_fees"]) >= 0  # type: ignore[index]
+        for fill in payoffs["fills"]:  # type: ignore[index]
+            assert 0 <= int(fill["priority_fee"]) <= int(fill["gain"])
+
+
+def test_the_auction_style_is_checked_and_part_of_the_configuration() -> None:
+    assert Tournament(["baseline"], auctions=2, auction="dutch").config.to_json()["auction"] == "dutch"
+    assert "auction" not in Tournament(["baseline"], auctions=2).config.to_json()
+    with pytest.raises(InvalidInput, match="auction: must be one of batch, dutch"):
+        Tournament(["baseline"], auctions=2, auction="english")
+    with pytest.raises(InvalidInput, match="open bids are for batch auctions"):
+        Tournament(["baseline"], auctions=2, auction="dutch", bidding="open")
+    assert load_solver("copycat").traits.fill_margin_bps == 10
