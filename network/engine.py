@@ -138,9 +138,6 @@ class Engine:
         """Per settlement, the node that included it (:data:`DROPPED` or :data:`LOST`: none)."""
         self.wait_of: list[float] = []
         """Per settlement, seconds it waited in a queue."""
-        self._work_of: dict[int, float] = {}
-        self._origin_of: dict[int, int] = {}
-        self._fee_of: dict[int, float] = {}
         self.busy = [0.0] * n
         self.carried = [0] * n
         self.earned: list[float] = [0] * n  # ints stay ints: wei fees add up exactly
@@ -154,7 +151,8 @@ class Engine:
         """``(when the router learns it, node, dispatched, included)``; ``included`` is infinite for a receipt that
         never came, learnt at the policy's ``failure_threshold_s`` (else 60 s) after dispatch."""
         self._receipt_timeout_s = float(getattr(policy, "failure_threshold_s", 60.0))
-        self._copies_due: list[tuple[float, int, int]] = []
+        self._copies_due: list[tuple[float, int, int, float, int, float, str]] = []
+        """``(when, settlement, primary node, work, origin, fee, label)`` of every hedged copy not yet sent."""
         self._latency_origin, self._latency_view = -1, self.view
         self._next_chore = min(self._next_report if not self._fresh else math.inf, self._next_control)
         self.eventful = bool(  # without these, a dispatch takes the short path: no events besides service
@@ -224,10 +222,6 @@ class Engine:
         if guard is not None and not guard.trusted[i]:
             i = _trusted_fallback(view, guard.trusted, i)
         j = len(self.finish_of)
-        if self._hedge_after:  # a copy needs the settlement's work, origin and fee later
-            self._work_of[j] = work
-            self._origin_of[j] = origin
-            self._fee_of[j] = fee
         if queued[i] >= self._limits[i]:
             self.dropped += 1
             self._unserved(DROPPED)
@@ -243,6 +237,7 @@ class Engine:
                 if guard is not None:
                     guard.sent(i, now, reach, None, label)
                 self._never_included(i, now)
+                self._hedge(now, j, i, work, origin, fee, label)
                 return i
             plan = self.plan
             if plan is not None:
@@ -257,6 +252,7 @@ class Engine:
                 if guard is not None:
                     guard.sent(i, now, reach, None, label)
                 self._never_included(i, now)
+                self._hedge(now, j, i, work, origin, fee, label)
                 return i
             service = finish - start
             if guard is not None:
@@ -264,10 +260,8 @@ class Engine:
             if callable(self._observe):
                 heappush(self._receipts, (finish, i, now, finish))
                 self._next_chore = min(self._next_chore, finish)
-            if self._hedge_after and finish - now > self._hedge_after and self.hedged < self._hedge_budget * (j + 1):
-                self.hedged += 1
-                heappush(self._copies_due, (now + self._hedge_after, j, i))  # sent when the receipt is that late
-                self._next_chore = min(self._next_chore, now + self._hedge_after)
+            if self._hedge_after and finish - now > self._hedge_after:
+                self._hedge(now, j, i, work, origin, fee, label)
         free[i] = finish
         queued[i] += 1
         heappush(finishes, (finish, i))
@@ -319,6 +313,15 @@ class Engine:
         while self._copies_due:
             self._send_copy(*heapq.heappop(self._copies_due))
 
+    def _hedge(self, now: float, j: int, node: int, work: float, origin: int, fee: float, label: str) -> None:
+        """Schedule a copy of settlement ``j`` for when its receipt is ``hedge_after_s`` late, within the budget."""
+        if not self._hedge_after or self.hedged >= self._hedge_budget * (j + 1):
+            return
+        self.hedged += 1
+        due = now + self._hedge_after
+        heapq.heappush(self._copies_due, (due, j, node, work, origin, fee, label))
+        self._next_chore = min(self._next_chore, due)
+
     def _never_included(self, node: int, now: float) -> None:
         self._unserved(LOST)
         if callable(self._observe):  # the missing receipt is a failure the circuit breaker learns of
@@ -334,10 +337,11 @@ class Engine:
     def _take_report(self, now: float) -> None:
         """The last round of health reports due by ``now`` (reports nobody read before it do not count)."""
         interval = self.report_interval_s
+        skipped = math.floor((now - self._next_report) / interval)
+        if skipped > 0:  # reports nobody read in between: only the last one before ``now`` counts
+            self._next_report += skipped * interval
         while self._finishes and self._finishes[0][0] <= self._next_report:
-            self._queued[heapq.heappop(self._finishes)[1]] -= 1
-        while self._next_report + interval <= now:
-            self._next_report += interval
+            self._queued[heapq.heappop(self._finishes)[1]] -= 1  # what was done by the report's time
         full = self._full
         if self.eventful:
             _report(full, self._next_report, self._queued, self._free, self.rates, self.plan, self._liars, self.guard)
@@ -373,8 +377,12 @@ class Engine:
             self.policy.reset(self.view, self._rng)  # the same generator: the run stays one seeded stream
             self.trace.append((now, wanted))
 
-    def _send_copy(self, sent: float, j: int, primary: int) -> None:
-        """A hedged copy of settlement ``j``, sent at ``sent`` to the policy's next best node at that time."""
+    def _send_copy(self, sent: float, j: int, primary: int, work: float, origin: int, fee: float, label: str) -> None:
+        """A hedged copy of settlement ``j``, sent at ``sent`` to the policy's next best node at that time.
+
+        It meets what the first send met: an untrusted node is not sent to, a full queue drops it, a censor
+        never includes it, a liar serves it slowly, a crash delays it, and the guard counts its receipt.
+        """
         view = self.view
         view.now = sent
         try:
@@ -383,34 +391,52 @@ class Engine:
             raise InvalidInput("policy", f"policy {self._name()!r} failed in hedge(): {_show(error)}") from error
         if type(copy) is not int or not 0 <= copy < view.size:
             copy = self._index(copy, view.size, "hedged to")
-        if copy == primary:
+        guard = self.guard
+        if copy == primary or (guard is not None and not guard.trusted[copy]):
             return
-        origin = self._origin_of[j]
+        if self._queued[copy] >= self._limits[copy]:
+            return  # a full queue drops the copy
         reach = sent + (self._row_lists[origin][copy] if self._travels else 0.0)
         plan = self.plan
         if plan is not None:
             reach = plan.reach(copy, self._regions[origin], sent, reach - sent)
+        if self.censors.get(copy) == label:
+            if guard is not None:
+                guard.sent(copy, sent, reach, None, label)
+            return
+        service = work / self._rates[copy]
+        liar = self._liars.get(copy)
+        if liar is not None:
+            service *= liar.slow_factor
         begin = max(reach, float(self._free[copy]))
-        work = self._work_of[j] / self._rates[copy]
-        begin, done = (begin, begin + work) if plan is None else plan.serve(copy, begin, work)
+        begin, done = (begin, begin + service) if plan is None else plan.serve(copy, begin, service)
         if done == math.inf:
+            if guard is not None:
+                guard.sent(copy, sent, reach, None, label)
             return  # sent to a node that never comes back: the copy is lost
         self._free[copy] = done
         self._queued[copy] += 1
         heapq.heappush(self._finishes, (done, copy))
         self.busy[copy] += done - begin
+        if guard is not None:
+            guard.sent(copy, sent, reach, done, label)
         if callable(self._observe):
             heapq.heappush(self._receipts, (done, copy, sent, done))
             self._next_chore = min(self._next_chore, done)
-        if self._blocks:
-            done = _next_block(done, self._block[copy])
-        if done < self.finish_of[j]:  # the copy is included first: it carries the settlement (and its fee)
+        included = _next_block(done, self._block[copy]) if self._blocks else done
+        first = self.finish_of[j]
+        if math.isnan(first):  # the first send was never included: the copy carries it
+            self.lost[label] -= 1
+            if not self.lost[label]:
+                del self.lost[label]
+        elif included >= first:
+            return
+        else:  # the copy is included first: it carries the settlement (and its fee)
             self.carried[primary] -= 1
-            self.carried[copy] += 1
-            fee = self._fee_of[j]
             self.earned[primary] -= fee
-            self.earned[copy] += fee
-            self.finish_of[j], self.node_of[j], self.wait_of[j] = done, copy, begin - reach
+        self.carried[copy] += 1
+        self.earned[copy] += fee
+        self.finish_of[j], self.node_of[j], self.wait_of[j] = included, copy, begin - reach
 
 
 def _show(error: BaseException) -> str:

@@ -245,3 +245,83 @@ def test_a_node_that_is_down_from_the_start_loses_what_it_is_sent_until_the_brea
     assert forever.lost == blind.lost  # the same as a node that is down from the start
     with pytest.raises(InvalidInput, match="needs 0 <= at_s < until_s"):
         Slowdown(node="a", at_s=0, until_s=float("inf"), factor=2)
+
+
+def test_a_report_counts_what_was_done_by_its_own_time() -> None:
+    import numpy as np
+
+    from network.engine import Engine
+    from network.registry import get_policy
+
+    engine = Engine(textbook(2), get_policy("jsq"), rng=np.random.default_rng(0), report_interval_s=1.0)
+    engine.dispatch(0.0, 1.0)  # done at about 1.0
+    engine.dispatch(5.5, 1.0)  # the report the router reads was taken at 5.0
+    assert engine.view.reported_at == 5.0
+    assert engine.view.queued.tolist() == [0, 0]
+
+
+class _HedgesToZero:
+    """A toy hedging policy: first sends to node 1, and hedges every late settlement to node 0."""
+
+    name = "hedges_to_zero"
+    hedge_after_s = 1.0
+    hedge_budget = 1.0
+
+    def reset(self, view: object, rng: object) -> None:
+        pass
+
+    def choose(self, view: object) -> int:
+        return 1
+
+    def hedge(self, view: object, primary: int) -> int:
+        return 0
+
+
+def test_a_hedged_copy_meets_the_censor_and_the_queue_limit_the_first_send_would() -> None:
+    nodes = (Node(id="censor", queue_limit=1), Node(id="slow", service_rate=0.05))
+    run = simulate(
+        Topology(nodes=nodes),
+        _HedgesToZero(),  # type: ignore[arg-type]
+        adversaries=[Censor(node="censor", solver="a")],
+        solvers={"a": 1},
+        arrival_rate=0.01,
+        jobs=30,
+        seed=2,
+        report_interval_s=5.0,
+    )
+    assert run.hedged > 0
+    assert run.carried[0] == 0  # the censor includes none of the copies
+    assert run.completed == 30  # the slow node includes them all in the end
+
+
+def test_hedging_rescues_what_a_censor_never_includes() -> None:
+    common = {
+        "arrival_rate": 1.0,
+        "jobs": 3_000,
+        "seed": 1,
+        "report_interval_s": 5.0,
+        "adversaries": [Censor(node="node-0", solver="a")],
+        "solvers": {"a": 1, "b": 1},
+    }
+    plain = simulate(textbook(4), "latency_aware", **common)  # type: ignore[arg-type]
+    hedged = simulate(
+        textbook(4),
+        "latency_aware",
+        policy_options={"hedge_after_s": 5.0, "hedge_budget": 0.5},
+        **common,  # type: ignore[arg-type]
+    )
+    assert plain.lost > 50
+    assert hedged.lost < plain.lost / 10
+    assert hedged.completed + hedged.lost + hedged.dropped == hedged.jobs
+
+
+def test_a_carrier_says_what_each_node_earned() -> None:
+    from network import Carrier, get_topology
+
+    carrier = Carrier(get_topology("three-chains-v1"), "jsq", seed=1)
+    first = carrier.dispatch(10.0, "eip155:1", fee=1000)
+    second = carrier.dispatch(10.0, "eip155:42161", fee=1000)
+    earned = carrier.earned()
+    assert earned[first.node] == first.fee == 100  # a proposer's priority fee: a tenth
+    assert earned[second.node] == second.fee == 1000  # a sequencer keeps the whole fee
+    assert sum(earned.values()) == 1100
