@@ -179,6 +179,8 @@ class SolveResult:
         notes: What the solver noted while solving (``Solver.note``), at most :data:`MAX_NOTES` of them.
         traceback: For a call that raised: the Python traceback, for its author (``arena --debug``). Like
             everything a worker says, it is the solver's own text: shown, never acted on.
+        responds: The solver overrides :meth:`~solvers.Solver.respond`, so an open-bid auction calls it again
+            (the solver's own claim: it decides only whether the solver gets that second call).
     """
 
     key: str
@@ -189,6 +191,7 @@ class SolveResult:
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default=(), compare=False)
     traceback: str | None = field(default=None, compare=False)
+    responds: bool = field(default=False, compare=False)
 
     def submission(self, instance: AuctionInstance) -> Submission:
         """The proposed solutions as a :class:`~auction.Submission` for ``instance`` (empty unless proposed).
@@ -228,6 +231,7 @@ def run_task(task: SolveTask) -> SolveResult:
     ) -> SolveResult:
         seconds = time.perf_counter() - started
         notes = tuple(bidder.notes) if bidder is not None else ()
+        responds = bidder is not None and type(bidder).respond is not Solver.respond
         return SolveResult(
             key=task.key,
             solver=task.solver,
@@ -237,6 +241,7 @@ def run_task(task: SolveTask) -> SolveResult:
             seconds=seconds,
             notes=notes,
             traceback=None if error is None else "".join(tracebacks.format_exception(error)),
+            responds=responds,
         )
 
     stage = "loading the solver"
@@ -413,6 +418,7 @@ def result_message(result: SolveResult) -> dict[str, Any]:
         "reason": result.reason,
         "notes": list(result.notes[:MAX_NOTES]),
         "traceback": None if result.traceback is None else result.traceback[-MAX_TRACEBACK_CHARS:],
+        "responds": result.responds,
     }
 
 
@@ -464,6 +470,7 @@ def result_from_message(task: SolveTask, message: object, seconds: float) -> Sol
         seconds=seconds,
         notes=kept_notes,
         traceback=trace[-MAX_TRACEBACK_CHARS:] if isinstance(trace, str) else None,
+        responds=message.get("responds") is True,
     )
 
 

@@ -324,6 +324,8 @@ class _Pending:
     """Open bidding: each solver's first call, until every solver has made one."""
     responding: bool = False
     """Open bidding: the second calls (the answers to the others' bids) are under way."""
+    missing: set[str] = field(default_factory=set)
+    """The solvers whose outcome of this auction is not stored yet."""
 
 
 class Tournament:
@@ -543,6 +545,9 @@ class _Play:
             if not missing:
                 self._settle(pending)
                 continue
+            pending.missing = set(missing)
+            if config.bidding == "open":  # the bids shown are everyone's first calls, made again when resumed
+                missing = list(config.solvers)
             self.pending[f"auction-{pending.index}"] = (pending, set(missing))
             sealed = instance_to_json(pending.instance)
             return [
@@ -618,14 +623,27 @@ class _Play:
     def _finished(self, result: SolveResult) -> list[SolveTask]:
         """Record a solver call's outcome; when its auction is complete, settle it and open the next one."""
         pending, waiting = self.pending[result.key]
+        waiting.discard(result.solver)
         if self.config.bidding == "open":
             if not pending.responding:
                 pending.first[result.solver] = result
-                waiting.discard(result.solver)
-                return [] if waiting else self._respond(pending)
+                if waiting:
+                    return []
+                del self.pending[result.key]
+                return self._respond(pending)
             first = pending.first[result.solver]
-            kept = first if result.status == "kept" else result
-            result = replace(kept, seconds=first.seconds + result.seconds)
+            # A second call that fails (times out, crashes) leaves the first bid as it was.
+            final = result if result.status in ("proposed", "no_bid") else first
+            result = replace(final, seconds=first.seconds + result.seconds)
+        self._record(pending, result)
+        if waiting:
+            return []
+        del self.pending[result.key]
+        self._settle(pending)
+        return self._next(pending.episode)
+
+    def _record(self, pending: _Pending, result: SolveResult) -> None:
+        """Judge a solver's final answer for the auction and store it."""
         status, reason, score = self._judge(pending.instance, result)
         self.store.record_outcome(
             self.id,
@@ -650,25 +668,24 @@ class _Play:
         self._report(
             "solver", pending.index, result.solver, status, result.seconds, reason=reason, traceback=result.traceback
         )
-        waiting.discard(result.solver)
-        if waiting:
-            return []
-        del self.pending[result.key]
-        self._settle(pending)
-        return self._next(pending.episode)
 
     def _respond(self, pending: _Pending) -> list[SolveTask]:
-        """Open bidding: every solver's second call, shown the others' bids (first calls, or stored final bids)."""
+        """Open bidding: a second call for each solver that answers bids, shown the others' first calls.
+
+        Solvers that do not override :meth:`~solvers.Solver.respond` keep their first call as their bid. Only
+        first calls are shown (made again for every solver when a tournament resumes), so a resumed auction
+        shows the same bids as an uninterrupted one.
+        """
         pending.responding = True
-        bids: dict[str, tuple[dict[str, Any], ...]] = {
-            name: result.solutions for name, result in pending.first.items() if result.solutions
-        }
-        for name in self.config.solvers:
-            row = self.outcomes.get((pending.index, name))
-            if row is not None and row.solutions:  # resumed: its final bid is stored already
-                bids[name] = tuple(row.solutions)
+        responders = sorted(name for name in pending.missing if pending.first[name].responds)
+        for name in sorted(pending.missing - set(responders)):
+            self._record(pending, pending.first[name])
+        if not responders:
+            self._settle(pending)
+            return self._next(pending.episode)
+        bids = {name: result.solutions for name, result in pending.first.items() if result.solutions}
         key = f"auction-{pending.index}"
-        self.pending[key] = (pending, set(pending.first))
+        self.pending[key] = (pending, set(responders))
         sealed = instance_to_json(pending.instance)
         return [
             SolveTask(
@@ -686,7 +703,7 @@ class _Play:
                     if other != name
                 ),
             )
-            for name in sorted(pending.first)
+            for name in responders
         ]
 
     def _judge(self, instance: AuctionInstance, result: SolveResult) -> tuple[str, str | None, int | None]:

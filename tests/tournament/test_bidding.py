@@ -100,3 +100,28 @@ def test_arena_tournament_run_bidding() -> None:
     bad = runner.invoke(app, ["tournament", "run", "--bidding", "loud"])
     assert bad.exit_code == 1
     assert "bidding: must be one of sealed, open" in bad.stderr
+
+
+class _BadAnswer(Solver):
+    """Bids like the baseline, and crashes when shown the others' bids."""
+
+    name = "bad_answer"
+
+    def solve(self, instance: Any) -> list[Solution]:
+        baseline = load_solver("baseline")
+        baseline.reset(seed=0)
+        return baseline.solve(instance)
+
+    def respond(self, instance: Any, bids: Any) -> list[Solution]:
+        raise RuntimeError("cannot read the room")
+
+
+def test_a_second_call_that_fails_keeps_the_first_bid_and_only_responders_are_called_again() -> None:
+    options = {**OPTIONS, "auctions": 2, "mechanism": "fair"}
+    board = {s.solver: s for s in Tournament([_BadAnswer, "split"], bidding="open", **options).play().leaderboard()}
+    assert board["bad_answer"].crashed == 0  # the crash of its answer did not cost it its bid
+    assert board["bad_answer"].total_score > 0
+    instance = instance_to_json(generate_instance(1, orders=3))
+    plain = run_task(SolveTask(key="k", solver="baseline", seed=0, instance=instance, time_limit_s=2))
+    copier = run_task(SolveTask(key="k", solver="copycat", seed=0, instance=instance, time_limit_s=2))
+    assert (plain.responds, copier.responds) == (False, True)  # baseline is never called a second time
