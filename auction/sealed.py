@@ -12,7 +12,8 @@ What :func:`open_sealed` makes of the two lists, each case with its own reason c
 ``reveal_mismatch``        the revealed solutions and salt do not hash to the commitment: every one is invalid
 ``no_commitment``          a reveal from a solver that committed to nothing: every solution is invalid
 ``late_commitment``        a commitment made after the deadline: its reveal is invalid
-``duplicate_commitment``   a second commitment from one solver: only the first counts
+``duplicate_commitment``   a second commitment from one solver: only the earliest on time counts (a note)
+``duplicate_reveal``       a reveal after one that matched: invalid, the matching one counts
 ``not_revealed``           a commitment never revealed: no bid (the solver is listed among the refused)
 =========================  ===================================================================================
 
@@ -115,53 +116,74 @@ class SealedBids:
         submissions: The reveals that match their commitments, to run the auction on.
         invalid: One invalid outcome per solution of a reveal that does not count, with its reason code.
         refused: ``(solver, reason)`` of every solver whose bid does not count (with the reason code first).
+        notes: ``(solver, note)`` of what did not change a bid (a second commitment after one that counts).
     """
 
     submissions: tuple[Submission, ...]
     invalid: tuple[SolutionOutcome, ...]
     refused: tuple[tuple[str, str], ...]
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 def open_sealed(commitments: Iterable[Commitment], reveals: Iterable[Reveal], *, deadline: int) -> SealedBids:
-    """Match reveals to commitments made by ``deadline`` (see the module docs for every case)."""
-    first: dict[str, Commitment] = {}
-    refused: list[tuple[str, str]] = []
-    for commitment in commitments:
-        if commitment.solver in first:
-            refused.append(
-                (commitment.solver, f"duplicate_commitment: {commitment.solver} committed twice; the first counts")
+    """Match reveals to commitments made by ``deadline`` (see the module docs for every case).
+
+    A solver's earliest commitment made by the deadline counts (a later or late one cannot shadow it), and its
+    first reveal that matches it (a reveal that does not match is invalid, but does not void a matching one).
+    Who may commit or reveal under a solver's name is the caller's to check: these are the bids of solvers the
+    caller has authenticated.
+    """
+    on_time: dict[str, Commitment] = {}
+    late: dict[str, Commitment] = {}
+    notes: list[tuple[str, str]] = []
+    for commitment in sorted(commitments, key=lambda c: (c.at, c.solver, c.digest)):
+        solver = commitment.solver
+        if commitment.at > deadline:
+            late.setdefault(solver, commitment)
+        elif solver in on_time:
+            notes.append(
+                (solver, f"duplicate_commitment: {solver} committed again at {commitment.at}; the first counts")
             )
-            continue
-        first[commitment.solver] = commitment
-    submissions: list[Submission] = []
-    invalid: list[SolutionOutcome] = []
-    revealed: set[str] = set()
-
-    def reject(reveal: Reveal, code: str, message: str) -> None:
-        refused.append((reveal.solver, f"{code}: {message}"))
-        invalid.extend(
-            SolutionOutcome(solver=reveal.solver, solution_id=s.id, status="invalid", reason=code, message=message)
-            for s in reveal.submission.solutions
-        )
-
+        else:
+            on_time[solver] = commitment
+    submissions: dict[str, Submission] = {}
+    rejected: dict[str, list[tuple[Reveal, str, str]]] = {}
     for reveal in reveals:
         solver = reveal.solver
-        if solver in revealed:
-            reject(reveal, "duplicate_reveal", f"{solver} revealed twice; the first counts")
-            continue
-        revealed.add(solver)
-        sealed = first.get(solver)
-        if sealed is None:
-            reject(reveal, "no_commitment", f"{solver} revealed without having committed before the deadline")
-        elif sealed.at > deadline:
-            reject(reveal, "late_commitment", f"{solver} committed at {sealed.at}, after the deadline {deadline}")
-        elif not _matches(reveal, sealed):
-            reject(reveal, "reveal_mismatch", f"the reveal does not hash to the commitment of {solver}")
+        sealed = on_time.get(solver)
+        if solver in submissions:
+            rejected.setdefault(solver, []).append(
+                (reveal, "duplicate_reveal", f"{solver} revealed again after a match")
+            )
+        elif sealed is not None and _matches(reveal, sealed):
+            submissions[solver] = reveal.submission
+        elif sealed is not None:
+            message = f"the reveal does not hash to the commitment of {solver}"
+            rejected.setdefault(solver, []).append((reveal, "reveal_mismatch", message))
+        elif solver in late:
+            message = f"{solver} committed at {late[solver].at}, after the deadline {deadline}"
+            rejected.setdefault(solver, []).append((reveal, "late_commitment", message))
         else:
-            submissions.append(reveal.submission)
-    for solver in sorted(set(first) - revealed):
-        refused.append((solver, f"not_revealed: {solver} committed but revealed nothing"))
-    return SealedBids(submissions=tuple(submissions), invalid=tuple(invalid), refused=tuple(refused))
+            message = f"{solver} revealed without having committed before the deadline"
+            rejected.setdefault(solver, []).append((reveal, "no_commitment", message))
+    invalid = [
+        SolutionOutcome(solver=reveal.solver, solution_id=s.id, status="invalid", reason=code, message=message)
+        for attempts in rejected.values()
+        for reveal, code, message in attempts
+        for s in reveal.submission.solutions
+    ]
+    refused = [
+        (solver, f"{attempts[0][1]}: {attempts[0][2]}")
+        for solver, attempts in rejected.items()
+        if solver not in submissions
+    ]
+    refused += [
+        (solver, f"not_revealed: {solver} committed but revealed nothing")
+        for solver in sorted(set(on_time) - set(submissions) - set(rejected))
+    ]
+    return SealedBids(
+        submissions=tuple(submissions.values()), invalid=tuple(invalid), refused=tuple(refused), notes=tuple(notes)
+    )
 
 
 def _matches(reveal: Reveal, sealed: Commitment) -> bool:

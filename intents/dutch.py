@@ -166,11 +166,23 @@ class BlockCurve:
         return self.amounts[-1]
 
     def output(self, start_amount: int, *, start_block: int, block: int, minimum: int = 0) -> int:
-        """An output at ``block`` for a decay from ``start_block`` (itself undecayed), at least ``minimum``."""
+        """An output at ``block`` for a decay from ``start_block`` (itself undecayed), at least ``minimum``.
+
+        Raises:
+            InvalidInput: The curve's amounts are negative: an output that rises (that curve is an input's).
+        """
+        if any(amount < 0 for amount in self.amounts):
+            raise InvalidInput("curve", f"an output's curve must not rise (negative amounts {self.amounts})")
         return _bounded_sub(start_amount, self.delta(block - start_block, output=True), minimum, _MAX_UINT)
 
     def input(self, start_amount: int, *, start_block: int, block: int, maximum: int) -> int:
-        """An input at ``block``, at most ``maximum``."""
+        """An input at ``block``, at most ``maximum``.
+
+        Raises:
+            InvalidInput: The curve's amounts are positive: an input that falls (that curve is an output's).
+        """
+        if any(amount > 0 for amount in self.amounts):
+            raise InvalidInput("curve", f"an input's curve must not fall (positive amounts {self.amounts})")
         return _bounded_sub(start_amount, self.delta(block - start_block, output=False), 0, maximum)
 
 
@@ -254,8 +266,8 @@ class FusionAuction:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", tuple((int(b), int(d)) for b, d in self.points))
-        if self.duration < 0 or any(d < 0 for _, d in self.points):
-            raise InvalidInput("auction", "the duration and every time delta must be non-negative")
+        if not 0 <= self.duration < 2**24 or any(not 0 <= d < 2**16 for _, d in self.points):
+            raise InvalidInput("auction", "the duration is a uint24 and every time delta a uint16 of seconds")
         bumps = [self.initial_rate_bump, *(b for b, _ in self.points)]
         if any(not 0 <= b < 2**24 for b in bumps):
             raise InvalidInput("auction", f"rate bumps are uint24 values, got {bumps}")

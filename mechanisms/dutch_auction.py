@@ -87,10 +87,9 @@ def simulate_dutch(
     end_out = int(amount * (1 - end_discount))
     blocks_run, losses, profits, filled = [], [], [], 0
     for stream in np.random.SeedSequence(seed).spawn(fills):
-        shocks = np.random.default_rng(stream).standard_normal(decay_blocks + 1)
-        fair = amount * np.exp(
-            np.cumsum(sigma_per_block * shocks) - sigma_per_block**2 / 2 * np.arange(1, decay_blocks + 2)
-        )
+        shocks = np.random.default_rng(stream).standard_normal(decay_blocks)
+        steps = sigma_per_block * shocks - sigma_per_block**2 / 2
+        fair = amount * np.exp(np.concatenate(([0.0], np.cumsum(steps))))  # fair[0]: the value at the start
         for block in range(1, decay_blocks + 1):
             owed = linear_decay(start_out, end_out, start=0, end=decay_blocks, now=block)
             value = float(fair[block])

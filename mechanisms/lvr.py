@@ -116,8 +116,13 @@ def simulate_lvr(
         raise InvalidInput("block_time", f"must fit at least once in the horizon {horizon!r}")
     if paths < 2:
         raise InvalidInput("paths", f"needs at least 2 paths for an interval, got {paths!r}")
-    start = ConstantProductPool(id="pool", tokens=(_RISKY, _NUMERAIRE), balances=reserves, fee=Decimal(fee))
-    kept = 1.0 - float(Fraction(Decimal(fee)))
+    try:
+        charged = Decimal(fee)
+    except (ArithmeticError, ValueError, TypeError):
+        raise InvalidInput("fee", f"must be a decimal string such as '0.003', got {fee!r}") from None
+    start = ConstantProductPool(id="pool", tokens=(_RISKY, _NUMERAIRE), balances=reserves, fee=charged)
+    kept = 1.0 - float(Fraction(charged))
+    simulated = blocks * block_time  # the horizon rounded to whole blocks: the time the loss is spread over
     rates, trades, fees = [], 0, 0.0
     for stream in np.random.SeedSequence(seed).spawn(paths):
         shocks = np.random.default_rng(stream).standard_normal(blocks)
@@ -134,8 +139,8 @@ def simulate_lvr(
                 value = pool.balances[0] * price + pool.balances[1]
                 lost += profit / value
                 paid += fee_paid / value
-        rates.append(lost / horizon)
-        fees += paid / horizon
+        rates.append(lost / simulated)
+        fees += paid / simulated
     mean = float(np.mean(rates))
     half = 1.96 * float(np.std(rates, ddof=1)) / math.sqrt(paths)
     return LvrRun(

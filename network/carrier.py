@@ -217,13 +217,14 @@ class Conditions:
 
 def _tagged(value: Any, kinds: Mapping[str, type[Any]]) -> dict[str, Any]:
     kind = next(name for name, kind in kinds.items() if isinstance(value, kind))
-    return {"kind": kind, **asdict(value)}
+    fields = {key: ("inf" if item == math.inf else item) for key, item in asdict(value).items()}
+    return {"kind": kind, **fields}  # JSON has no infinity: a crash for good ends at "inf"
 
 
 def _untagged(entry: Any, kinds: Mapping[str, type[Any]], where: str) -> Any:
     if not isinstance(entry, Mapping) or entry.get("kind") not in kinds:
         raise InvalidInput(where, f"each entry needs a kind of {', '.join(kinds)}, got {entry!r}")
-    fields = {key: value for key, value in entry.items() if key != "kind"}
+    fields = {key: (math.inf if value == "inf" else value) for key, value in entry.items() if key != "kind"}
     return kinds[entry["kind"]](**fields)
 
 
@@ -279,7 +280,7 @@ class Carrier:
                 guard_seed=int(keys.generate_state(1)[0]),
             )
             self._service[chain] = np.random.default_rng(service)
-        self._verdicts_seen = 0
+        self._verdicts_seen: dict[str, int] = {}
         self._earned: dict[str, int] = {}
 
     def dispatch(
@@ -336,10 +337,14 @@ class Carrier:
         return [verdict for engine in self._engines.values() if engine.guard for verdict in engine.guard.verdicts]
 
     def new_verdicts(self) -> list[Verdict]:
-        """The verdicts since the last call (times in seconds from the epoch)."""
-        every = sorted(self.verdicts(), key=lambda verdict: (verdict.at_s, verdict.node))
-        fresh, self._verdicts_seen = every[self._verdicts_seen :], len(every)
-        return fresh
+        """The verdicts since the last call, by time (in seconds from the epoch), then node."""
+        fresh: list[Verdict] = []
+        for chain, engine in self._engines.items():
+            if engine.guard is not None:
+                seen = self._verdicts_seen.get(chain, 0)
+                fresh += engine.guard.verdicts[seen:]
+                self._verdicts_seen[chain] = len(engine.guard.verdicts)
+        return sorted(fresh, key=lambda verdict: (verdict.at_s, verdict.node))
 
 
 def _check_names(topology: Topology, conditions: Conditions) -> None:

@@ -165,7 +165,7 @@ class FaultPlan:
 FAULT_KINDS: Final = ("crash", "slow", "partition")
 """The kinds of :func:`parse_fault`."""
 
-_WINDOW = re.compile(r"([^@\s]+)@([0-9.]+)-([0-9.]+|inf)(.*)")
+_WINDOW = re.compile(r"([^@\s]+)@([0-9.e+]+)-([0-9.e+]+|inf)(.*)")
 
 
 def parse_fault(kind: str, text: str) -> Fault:
@@ -205,9 +205,14 @@ def parse_fault(kind: str, text: str) -> Fault:
 
 def fault_spec(fault: Fault) -> str:
     """The text of a fault, as :func:`parse_fault` reads it (with its kind first)."""
-    window = f"{fault.at_s:g}-{fault.until_s:g}"
+    window = f"{_number(fault.at_s)}-{_number(fault.until_s)}"
     if isinstance(fault, Crash):
         return f"crash {fault.node}@{window}"
     if isinstance(fault, Slowdown):
-        return f"slow {fault.node}@{window}x{fault.factor:g}"
+        return f"slow {fault.node}@{window}x{_number(fault.factor)}"
     return f"partition {fault.region}@{window}"
+
+
+def _number(value: float) -> str:
+    """A number as :func:`parse_fault` reads it back exactly: ``100``, ``12.5``, ``inf``."""
+    return str(int(value)) if math.isfinite(value) and float(value).is_integer() else repr(float(value))

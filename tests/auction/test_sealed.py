@@ -69,8 +69,22 @@ def test_every_broken_reveal_is_invalid_with_its_own_reason(proposed: Proposed) 
     opened = open_sealed([late_commitment, silent, silent], [late, uncommitted], deadline=deadline)
     assert not opened.submissions
     codes = sorted(reason.split(":")[0] for _, reason in opened.refused)
-    assert codes == ["duplicate_commitment", "late_commitment", "no_commitment", "not_revealed"]
+    assert codes == ["late_commitment", "no_commitment", "not_revealed"]
+    assert [note.split(":")[0] for _, note in opened.notes] == ["duplicate_commitment"]
     assert {o.reason for o in opened.invalid} == {"late_commitment", "no_commitment"}
+
+
+def test_neither_a_late_commitment_nor_a_bad_reveal_voids_a_good_bid(proposed: Proposed) -> None:
+    _, submission = proposed
+    commitment, reveal = _sealed(submission, DEADLINE - 10)
+    late = replace(commitment, digest="0x" + "11" * 32, at=DEADLINE + 5)
+    garbage = Reveal(Submission(solver="baseline", solutions=()), os.urandom(32))
+    opened = open_sealed([late, commitment], [garbage, reveal], deadline=DEADLINE)
+    assert [s.solver for s in opened.submissions] == ["baseline"]
+    assert opened.refused == ()  # its bid counts: it is not refused
+    again = open_sealed([commitment], [reveal, reveal], deadline=DEADLINE)
+    assert [o.reason for o in again.invalid] == ["duplicate_reveal"] * len(submission.solutions)
+    assert again.refused == ()
 
 
 def test_bad_commitments_and_salts_are_one_clear_error(proposed: Proposed) -> None:

@@ -72,6 +72,10 @@ def test_the_v3_block_curve() -> None:
     assert BlockCurve(blocks=(3,), amounts=(100,)).output(1000, start_block=0, block=1) == 967  # 33.33 rounds down
     assert BlockCurve(blocks=(3,), amounts=(-100,)).input(1000, start_block=0, block=1, maximum=2000) == 1033
     assert BlockCurve(blocks=(3,), amounts=(-100,)).input(1000, start_block=0, block=3, maximum=1050) == 1050
+    with pytest.raises(InvalidInput, match="an output's curve must not rise"):
+        BlockCurve(blocks=(10,), amounts=(-100,)).output(1000, start_block=0, block=5)
+    with pytest.raises(InvalidInput, match="an input's curve must not fall"):
+        BlockCurve(blocks=(10,), amounts=(100,)).input(1000, start_block=0, block=5, maximum=2000)
     for blocks, amounts, message in [
         ((10, 20), (100, 50), "move one way"),
         ((10, 10), (1, 2), "must increase"),
@@ -125,6 +129,8 @@ def test_the_fusion_rate_bump_gas_bump_and_amounts() -> None:
     assert FusionAuction.taking_amount(10**18, 3000 * 10**6, 5 * 10**17 + 1, 46_666) == 1_506_999_902
     with pytest.raises(InvalidInput, match="must not grow"):
         FusionAuction(start=0, duration=10, initial_rate_bump=100, points=((200, 5),))
+    with pytest.raises(InvalidInput, match="a uint16 of seconds"):
+        FusionAuction(start=0, duration=10, initial_rate_bump=100, points=((50, 70_000),))
 
 
 def test_fusion_resolvers_are_staggered() -> None:

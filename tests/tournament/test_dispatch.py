@@ -174,6 +174,11 @@ def test_network_conditions_are_part_of_the_configuration_and_checked() -> None:
     ]:
         with pytest.raises(InvalidInput, match=message):
             Tournament(["baseline"], dispatch="jsq", auctions=2, network=conditions)
+    forever = Conditions(faults=(Crash(node="ethereum-validator-0", at_s=10, until_s=float("inf")),))
+    endless = Tournament(["baseline"], dispatch="jsq", auctions=2, network=forever)
+    assert endless.config.to_json()["network"]["faults"][0]["until_s"] == "inf"  # JSON has no infinity
+    assert Conditions.from_json(endless.config.to_json()["network"]) == forever
+    assert endless.id != crashed.id
     with pytest.raises(InvalidInput, match="need a dispatch policy"):
         Tournament(["baseline"], auctions=2, network=crash)
     with pytest.raises(InvalidInput, match="need health reports at an interval"):
