@@ -143,7 +143,7 @@ def test_the_memory_limit_cannot_be_raised(attacks: Path, kind: str) -> None:
 def test_children_that_leave_the_group_are_killed(attacks: Path, kind: str) -> None:
     status, _, _ = run(kind, "sb_orphan")
     assert status == "no_bid"
-    deadline = time.monotonic() + 10  # the kernel's kill of a namespace is quick, but a loaded machine is slow
+    deadline = time.monotonic() + 30  # the kill is quick, but on a loaded machine the sleeper takes a while to go
     while sleepers(b"41.3579") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sleepers(b"41.3579") == []
