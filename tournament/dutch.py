@@ -1,4 +1,9 @@
-"""Dutch auctions on a tournament's flow: every intent's price decays from above the oracle to its limit.
+"""Dutch and priority-fee auctions on a tournament's flow: fillers race for intents at a price the intent sets.
+
+In a Dutch auction every intent's price decays from above the oracle to its limit; in a priority-fee auction it
+stays at the limit from the start, and the fillers' priority fees (the runner-up's gain) buy the swapper a
+better price: :data:`PRIORITY_SWAPPER_SHARE_BPS` of the fee reaches the swapper, the rest the proposer.
+
 
 When an intent arrives, it gets a curve (UniswapX's linear decay, :func:`intents.dutch.linear_decay`, to the
 wei): a ``sell`` intent asks at first for ``premium_bps`` more than its sell amount is worth at the oracle (the
@@ -31,7 +36,15 @@ from auction.scoring import NATIVE_UNIT
 from intents import SwapIntent
 from intents.dutch import linear_decay
 
-__all__ = ["DEFAULT_PREMIUM_BPS", "DutchCurve", "curve_for", "decayed_instance", "dutch_payoffs"]
+__all__ = [
+    "DEFAULT_PREMIUM_BPS",
+    "PRIORITY_SWAPPER_SHARE_BPS",
+    "DutchCurve",
+    "curve_for",
+    "decayed_instance",
+    "dutch_payoffs",
+    "flat_curves",
+]
 
 DEFAULT_PREMIUM_BPS: Final = 50
 """How far above the oracle a Dutch intent starts: 0.5%, about the spread of an RFQ quote."""
@@ -112,11 +125,13 @@ def decayed_instance(
     return replace(instance, intents=tuple(intents))
 
 
-def dutch_payoffs(result: Any, winners: Sequence[Any]) -> dict[str, Any]:
+def dutch_payoffs(result: Any, winners: Sequence[Any], *, swapper_share_bps: int = 0) -> dict[str, Any]:
     """Per filled intent the winner's gain above the curve, the runner-up's, and who gets what (numeraire wei).
 
     ``result`` is the auction's :class:`~auction.run.AuctionResult` on the decayed instance; ``winners`` the bids
-    that settled. The scores per intent (CIP-38 surplus above the curve) are each filler's gain.
+    that settled. The scores per intent (CIP-38 surplus above the curve) are each filler's gain. The winner pays
+    the runner-up's gain as its priority fee; ``swapper_share_bps`` of that fee reaches the swapper as a better
+    price (a priority order's output grows with the fee), the rest the proposer.
     """
     best_by_other: dict[str, dict[str, int]] = {}
     for outcome in result.outcomes:
@@ -129,10 +144,43 @@ def dutch_payoffs(result: Any, winners: Sequence[Any]) -> dict[str, Any]:
     for bid in winners:
         for uid, gain in sorted(bid.score.by_order.items()):
             others = [g for solver, g in best_by_other.get(uid, {}).items() if solver != bid.solver]
-            runner_up = min(gain, max(others, default=0))
+            runner_up = max(0, min(gain, max(others, default=0)))
+            to_swapper = runner_up * swapper_share_bps // 10_000
             fills.append(
-                {"order": uid, "filler": bid.solver, "gain": str(gain), "priority_fee": str(max(0, runner_up))}
+                {
+                    "order": uid,
+                    "filler": bid.solver,
+                    "gain": str(gain),
+                    "priority_fee": str(runner_up - to_swapper),
+                    "to_swapper": str(to_swapper),
+                }
             )
     gained = sum(int(fill["gain"]) for fill in fills)
     fees = sum(int(fill["priority_fee"]) for fill in fills)
-    return {"fills": fills, "filler_profit": str(gained - fees), "priority_fees": str(fees), "above_curve": str(gained)}
+    returned = sum(int(fill["to_swapper"]) for fill in fills)
+    return {
+        "fills": fills,
+        "filler_profit": str(gained - fees - returned),
+        "priority_fees": str(fees),
+        "to_swapper": str(returned),
+        "above_curve": str(gained),
+    }
+
+
+PRIORITY_SWAPPER_SHARE_BPS: Final = 9_000
+"""In a priority-fee auction, the part of the winner's priority bid that reaches the swapper as a better price.
+
+UniswapX's priority orders scale the output with the priority fee the filler pays (``mpsPerPriorityFeeWei``), so
+competition on the fee is also competition on the swapper's price; the order's scale decides the split. 90% to
+the swapper is this model's choice, not a figure of the protocol.
+"""
+
+
+def flat_curves(intents: Sequence[Any], *, now: int) -> dict[str, DutchCurve]:
+    """Curves that stay at each swap intent's limit: a priority-fee auction has no decay."""
+    curves = {}
+    for intent in intents:
+        if isinstance(intent, SwapIntent):
+            amount = intent.buy_amount if intent.kind == "sell" else intent.sell_amount
+            curves[intent.uid] = DutchCurve(kind=intent.kind, start=amount, end=amount, start_s=now, end_s=now)
+    return curves

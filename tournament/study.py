@@ -18,10 +18,12 @@ Mechanisms, by name:
 ``open``               ``fair`` with open bids: each solver sees the others' bids (:meth:`solvers.Solver.respond`)
 ``dutch``              Dutch auctions: every intent's price decays from above the oracle to its limit, the solvers
                        fill as fillers and race for the rest (:mod:`tournament.dutch`)
+``priority``           a priority-fee auction: intents at their limits, fillers racing on priority fees that buy
+                       the swapper a better price
 =====================  ==========================================================================================
 
-Continuous execution and the priority-fee auction are not built yet: naming one is an error that says so. For a
-Dutch auction the row also has what the fillers kept and the priority fees they paid the proposers.
+Continuous execution is not built yet: naming it is an error that says so. For a Dutch or priority-fee auction
+the row also has what the fillers kept and the priority fees they paid the proposers.
 
 Examples:
     >>> parse_mechanism("fba:24s", block_seconds=12.0)
@@ -29,7 +31,7 @@ Examples:
     >>> parse_mechanism("continuous", block_seconds=12.0)
     Traceback (most recent call last):
     ...
-    liquidity.errors.InvalidInput: mechanisms: 'continuous' is not built yet (planned: continuous, priority); ...
+    liquidity.errors.InvalidInput: mechanisms: 'continuous' is not built yet (planned: continuous); ...
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from tournament.store import ResultStore
 __all__ = ["MechanismRow", "MechanismSpec", "StudyResult", "parse_mechanism", "study_mechanisms"]
 
 SELECTIONS: Final = ("fair", "single", "stake_weighted", "optimal")
-PLANNED: Final = ("continuous", "priority")
+PLANNED: Final = ("continuous",)
 _RESAMPLES: Final = 1000
 
 
@@ -75,8 +77,8 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
         return MechanismSpec(label=name, mechanism=name, batch_blocks=1, bidding="sealed")
     if name == "open":
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="open")
-    if name == "dutch":
-        return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="sealed", auction="dutch")
+    if name in ("dutch", "priority"):
+        return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="sealed", auction=name)
     match = re.fullmatch(r"fba:(\d+(?:\.\d+)?)([bs])", name)
     if match is not None:
         amount, unit = float(match[1]), match[2]
@@ -87,7 +89,7 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
                 f"{name!r}: the interval must be a whole number of {block_seconds:g} s blocks, at least one",
             )
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=round(blocks), bidding="sealed")
-    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch"])
+    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch", "priority"])
     if name in PLANNED:
         raise InvalidInput("mechanisms", f"{name!r} is not built yet (planned: {', '.join(PLANNED)}); built: {known}")
     raise InvalidInput("mechanisms", f"unknown mechanism {name!r}; built: {known}")
@@ -113,8 +115,8 @@ class MechanismRow:
         nakamoto_33: The fewest solvers that won more than a third of the auctions won.
         nakamoto_50: The fewest that won more than half.
         wins: Per solver, auctions won.
-        filler_profit: Dutch auctions: what the winning fillers kept above the curves, less their priority fees.
-        priority_fees: Dutch auctions: what the fillers paid the proposers to win their races.
+        filler_profit: Dutch and priority-fee auctions: what the winning fillers kept above the intents' prices.
+        priority_fees: Dutch and priority-fee auctions: what the fillers paid the proposers to win their races.
     """
 
     label: str
@@ -295,6 +297,6 @@ def _row(spec: MechanismSpec, records: list[Any], results: Any, seed: int) -> Me
         nakamoto_33=nakamoto(won, 1 / 3),
         nakamoto_50=nakamoto(won, 1 / 2),
         wins=dict(sorted(wins.items())),
-        filler_profit=sum(int(r.get("dutch", {}).get("filler_profit", 0)) for r in records),
-        priority_fees=sum(int(r.get("dutch", {}).get("priority_fees", 0)) for r in records),
+        filler_profit=sum(int(r.get(spec.auction, {}).get("filler_profit", 0)) for r in records),
+        priority_fees=sum(int(r.get(spec.auction, {}).get("priority_fees", 0)) for r in records),
     )

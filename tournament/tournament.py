@@ -74,7 +74,14 @@ from network.topologies import get_topology
 from solvers.base import Solver
 from solvers.registry import SolverRegistryWarning, find_solver, registered_names, shadowed
 from solvers.remote import RemoteSolver, is_remote
-from tournament.dutch import DutchCurve, curve_for, decayed_instance, dutch_payoffs
+from tournament.dutch import (
+    PRIORITY_SWAPPER_SHARE_BPS,
+    DutchCurve,
+    curve_for,
+    decayed_instance,
+    dutch_payoffs,
+    flat_curves,
+)
 from tournament.market import AuctionOutcome, Market
 from tournament.results import TournamentResults
 from tournament.runner import (
@@ -102,8 +109,9 @@ _NETWORK_STREAM: Final = 0x0E7C_A331
 _MECHANISM_STREAM: Final = 0x3EC4_A515
 """Mixed into the mechanisms' tie-break seeds."""
 
-AUCTIONS: Final = ("batch", "dutch")
-"""How intents are auctioned: batch auctions (CoW's) or Dutch auctions with fillers (UniswapX's shape)."""
+AUCTIONS: Final = ("batch", "dutch", "priority")
+"""How intents are auctioned: batch auctions (CoW's), Dutch auctions with fillers (UniswapX's shape), or a
+priority-fee auction (fillers race on priority fees, which buy the swapper a better price)."""
 
 BIDDINGS: Final = ("sealed", "open")
 """How solvers bid: sealed (each sees only the instance) or open (each then sees the others' bids)."""
@@ -138,7 +146,9 @@ class TournamentConfig:
         auction: ``batch`` (the default: the solvers bid, the mechanism picks winners, the swappers get the
             competition's surplus) or ``dutch``: every intent's price decays from above the oracle to its limit,
             the solvers fill as fillers (:meth:`solvers.Solver.fill`), the swapper gets the curve's amount, and
-            the fillers race for the rest (:mod:`tournament.dutch`). Bundles have no Dutch form and wait unfilled.
+            the fillers race for the rest (:mod:`tournament.dutch`); or ``priority``: the intents stay at their
+            limits, the fillers race on priority fees, and part of the winning fee reaches the swapper as a
+            better price. Bundles have neither form and wait unfilled.
         batch_blocks: Blocks per auction: a frequent batch auction with interval ``tau = batch_blocks`` blocks
             (1, the default, is CoW's auction every block). Intents arriving in between wait for the batch; those
             that expire first are never auctioned. At most the scenario's intent lifetime.
@@ -214,12 +224,15 @@ class TournamentConfig:
             raise InvalidInput("bidding", f"must be one of {', '.join(BIDDINGS)}, got {self.bidding!r}")
         if self.auction not in AUCTIONS:
             raise InvalidInput("auction", f"must be one of {', '.join(AUCTIONS)}, got {self.auction!r}")
-        if self.auction == "dutch" and self.scenario == REPLAY:
+        if self.auction != "batch" and self.scenario == REPLAY:
             raise InvalidInput(
                 "auction", "a Dutch auction decays intents as they arrive: it needs a scenario, not a replay"
             )
-        if self.auction == "dutch" and self.bidding == "open":
-            raise InvalidInput("bidding", "open bids are for batch auctions; a Dutch auction's fillers race instead")
+        if self.auction != "batch" and self.bidding == "open":
+            raise InvalidInput(
+                "bidding",
+                "open bids are for batch auctions; in a Dutch or priority-fee auction the fillers race instead",
+            )
         if not isinstance(self.network, Conditions):
             raise InvalidInput("network", f"must be network.Conditions, got {type(self.network).__name__}")
         if self.dispatch is not None:
@@ -560,7 +573,7 @@ class _Play:
                     memory_limit_mb=config.memory_limit_mb,
                     max_solutions=MAX_SOLUTIONS_PER_SOLVER,
                     code=self.packed.get(name),
-                    fill=config.auction == "dutch",
+                    fill=config.auction != "batch",
                 )
                 for name in missing
             ]
@@ -591,7 +604,7 @@ class _Play:
         events = episode.evolving.begin(episode.market)
         self._arrived(episode, events.submitted, events.instance, episode.market.now)
         instance = events.instance
-        if self.config.auction == "dutch":
+        if self.config.auction != "batch":
             instance = decayed_instance(instance, episode.originals, episode.curves, now=episode.market.now)
         shocks = [e.shock for e in (*between, events) if e.shock is not None]
         record: dict[str, Any] = {
@@ -610,6 +623,11 @@ class _Play:
     def _arrived(self, episode: _Episode, uids: Sequence[str], instance: AuctionInstance, now: int) -> None:
         """Note when intents arrived and, in a Dutch auction, give each swap intent its curve."""
         episode.arrivals.update(dict.fromkeys(uids, now))
+        if self.config.auction == "priority":
+            arrived = [episode.market.get(uid) for uid in uids]
+            episode.originals.update({i.uid: i for i in arrived if isinstance(i, SwapIntent)})
+            episode.curves.update(flat_curves(arrived, now=now))
+            return
         if self.config.auction != "dutch":
             return
         lifetime = get_scenario(self.config.scenario).intent_lifetime_blocks
@@ -752,11 +770,15 @@ class _Play:
             carrier=None if carrier is None else partial(_dispatch, carrier, pending.instance, dispatched),
         )
         record = _auction_record(pending, outcome)
-        if config.auction == "dutch":  # the swappers get the curves; the fillers and proposers the rest
+        if config.auction != "batch":  # the swappers get the curves (and their share of fees); fillers the rest
             settled = set(outcome.settled)
-            payoffs = dutch_payoffs(outcome.result, [bid for bid in outcome.winners if bid.key in settled])
-            record["dutch"] = payoffs
-            record["oracle_surplus"] = str(int(record["oracle_surplus"]) - int(payoffs["above_curve"]))
+            share = PRIORITY_SWAPPER_SHARE_BPS if config.auction == "priority" else 0
+            payoffs = dutch_payoffs(
+                outcome.result, [bid for bid in outcome.winners if bid.key in settled], swapper_share_bps=share
+            )
+            record[config.auction] = payoffs
+            kept = int(payoffs["above_curve"]) - int(payoffs["to_swapper"])
+            record["oracle_surplus"] = str(int(record["oracle_surplus"]) - kept)
         if pending.episode.evolving is not None:  # a scenario: arrival times are known
             now = int(pending.instance.deadline.timestamp()) if pending.instance.deadline is not None else 0
             arrivals = pending.episode.arrivals

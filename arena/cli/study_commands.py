@@ -23,7 +23,10 @@ app.add_typer(study_app, name="study")
 @study_app.command("mechanisms")
 def study_mechanisms(
     mechanisms: Annotated[
-        str, typer.Option(help="Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open.")
+        str,
+        typer.Option(
+            help="Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open, dutch, priority."
+        ),
     ] = "fair,single,fba:24s,open",
     solvers: Annotated[str, typer.Option(help="Comma-separated solvers that bid under every mechanism.")] = (
         "baseline,split"

@@ -132,8 +132,9 @@ def tournament_run(
     auction: Annotated[
         str,
         typer.Option(
-            help="batch (the solvers bid, the mechanism picks winners) or dutch (each intent's price decays from "
-            "above the oracle to its limit; the solvers fill as fillers)."
+            help="batch (the solvers bid, the mechanism picks winners), dutch (each intent's price decays from "
+            "above the oracle to its limit; the solvers fill as fillers) or priority (fillers race on priority "
+            "fees, which buy the swapper a better price)."
         ),
     ] = "batch",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,

@@ -82,8 +82,22 @@ def test_a_dutch_auction_fills_later_and_splits_the_surplus_between_filler_and_p
 def test_the_auction_style_is_checked_and_part_of_the_configuration() -> None:
     assert Tournament(["baseline"], auctions=2, auction="dutch").config.to_json()["auction"] == "dutch"
     assert "auction" not in Tournament(["baseline"], auctions=2).config.to_json()
-    with pytest.raises(InvalidInput, match="auction: must be one of batch, dutch"):
+    with pytest.raises(InvalidInput, match="auction: must be one of batch, dutch, priority"):
         Tournament(["baseline"], auctions=2, auction="english")
     with pytest.raises(InvalidInput, match="open bids are for batch auctions"):
         Tournament(["baseline"], auctions=2, auction="dutch", bidding="open")
     assert load_solver("copycat").traits.fill_margin_bps == 10
+
+
+def test_a_priority_fee_auction_fills_at_once_and_returns_part_of_the_race_to_the_swapper() -> None:
+    dutch, priority = _run("dutch"), _run("priority")
+    assert sum(r["filled"] for r in priority) >= sum(r["filled"] for r in dutch)  # type: ignore[misc]
+    assert priority[0]["filled"] > 0  # no curve to wait for
+    for record in priority:
+        payoffs = record["priority"]
+        for fill in payoffs["fills"]:  # type: ignore[index]
+            returned, fee = int(fill["to_swapper"]), int(fill["priority_fee"])
+            assert returned + fee <= int(fill["gain"])
+            assert returned >= 9 * fee - 9  # 90% of the winning bid reaches the swapper (to the wei, rounded)
+    waited = statistics.median(s for r in priority for s in r["fill_seconds"])  # type: ignore[attr-defined]
+    assert waited < statistics.median(s for r in dutch for s in r["fill_seconds"])  # type: ignore[attr-defined]

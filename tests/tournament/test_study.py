@@ -19,7 +19,7 @@ def test_mechanism_names() -> None:
     assert parse_mechanism("fba:36s", block_seconds=12).batch_blocks == 3
     assert parse_mechanism("open", block_seconds=12).bidding == "open"
     for name, message in [
-        ("priority", "'priority' is not built yet"),
+        ("continuous", "'continuous' is not built yet"),
         ("fba:18s", "whole number of 12 s blocks"),
         ("fba:0b", "at least one"),
         ("auction", "unknown mechanism 'auction'"),
