@@ -99,11 +99,13 @@ from solvers import Solver, Traits, available, check_solver, load_solver, solver
 if TYPE_CHECKING:
     from auction.synthetic import OrderShape, generate_instance
     from liquidity.synthetic import MarketShape, SyntheticMarket, generate_market
+    from network.carrier import Conditions as NetworkConditions
     from solvers.remote import RemoteSolver
     from tournament.market import AuctionOutcome, Market
     from tournament.results import Standing, TournamentResults
     from tournament.scenarios import Scenario
     from tournament.store import ResultStore
+    from tournament.study import StudyResult, study_mechanisms
     from tournament.tournament import Tournament, TournamentProgress
 
 _LAZY = {
@@ -121,7 +123,11 @@ _LAZY = {
     "TournamentResults": "tournament.results",
     "Tournament": "tournament.tournament",
     "TournamentProgress": "tournament.tournament",
+    "study_mechanisms": "tournament.study",
+    "StudyResult": "tournament.study",
+    "NetworkConditions": "network.carrier",
 }
+_RENAMED = {"NetworkConditions": "Conditions"}
 
 
 def __getattr__(name: str) -> Any:
@@ -129,7 +135,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         from importlib import import_module
 
-        return getattr(import_module(_LAZY[name]), name)
+        return getattr(import_module(_LAZY[name]), _RENAMED.get(name, name))
     raise AttributeError(f"module 'arena' has no attribute {name!r}")
 
 
@@ -179,6 +185,7 @@ __all__ = [
     "LiquidityInteraction",
     "Market",
     "MarketShape",
+    "NetworkConditions",
     "OrderShape",
     "RemoteSolver",
     "RemoteSolverError",
@@ -195,6 +202,7 @@ __all__ = [
     "SolverRefused",
     "StablePool",
     "Standing",
+    "StudyResult",
     "Submission",
     "SwapIntent",
     "SyntheticMarket",
@@ -213,6 +221,7 @@ __all__ = [
     "__version__",
     "available",
     "check_solver",
+    "study_mechanisms",
     "compute_rewards",
     "dump_instance",
     "dump_submission",

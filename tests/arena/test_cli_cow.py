@@ -105,7 +105,8 @@ def test_version_help_and_dir() -> None:
     assert "run the installed" not in runner.invoke(app, ["solvers", "--help"]).stdout
     assert "How many auctions (20" in runner.invoke(app, ["tournament", "run", "--help"]).stdout
     names = dir(ar)
-    assert {"Tournament", "Market", "RemoteSolver", "generate_instance"} <= set(names)
+    assert {"Tournament", "Market", "RemoteSolver", "generate_instance", "study_mechanisms"} <= set(names)
+    assert ar.NetworkConditions.__name__ == "Conditions"  # lazily, under a name that says whose conditions
     assert "Any" not in names
 
 
