@@ -233,11 +233,7 @@ class Engine:
             finish = start + service
         else:
             if self.censors.get(i) == label:
-                self.lost[label] = self.lost.get(label, 0) + 1
-                if guard is not None:
-                    guard.sent(i, now, reach, None, label)
-                self._never_included(i, now)
-                self._hedge(now, j, i, work, origin, fee, label)
+                self._lost(i, now, reach, (j, work, origin, fee, label))
                 return i
             plan = self.plan
             if plan is not None:
@@ -248,11 +244,7 @@ class Engine:
             start = max(reach, float(free[i]))
             start, finish = (start, start + service) if plan is None else plan.serve(i, start, service)
             if finish == math.inf:  # sent to a node that never comes back: never included
-                self.lost[label] = self.lost.get(label, 0) + 1
-                if guard is not None:
-                    guard.sent(i, now, reach, None, label)
-                self._never_included(i, now)
-                self._hedge(now, j, i, work, origin, fee, label)
+                self._lost(i, now, reach, (j, work, origin, fee, label))
                 return i
             service = finish - start
             if guard is not None:
@@ -322,12 +314,22 @@ class Engine:
         heapq.heappush(self._copies_due, (due, j, node, work, origin, fee, label))
         self._next_chore = min(self._next_chore, due)
 
-    def _never_included(self, node: int, now: float) -> None:
+    def _lost(self, node: int, now: float, reach: float, settlement: tuple[int, float, int, float, str]) -> None:
+        """Settlement ``(j, work, origin, fee, label)`` sent to ``node`` will never be included there.
+
+        The guard waits for a receipt in vain, the circuit breaker learns of the missing receipt after its
+        timeout, and a hedging policy sends a copy when the receipt is late.
+        """
+        j, work, origin, fee, label = settlement
+        self.lost[label] = self.lost.get(label, 0) + 1
+        if self.guard is not None:
+            self.guard.sent(node, now, reach, None, label)
         self._unserved(LOST)
-        if callable(self._observe):  # the missing receipt is a failure the circuit breaker learns of
+        if callable(self._observe):
             due = now + self._receipt_timeout_s
             heapq.heappush(self._receipts, (due, node, now, math.inf))
             self._next_chore = min(self._next_chore, due)
+        self._hedge(now, j, node, work, origin, fee, label)
 
     def _unserved(self, why: int) -> None:
         self.finish_of.append(math.nan)

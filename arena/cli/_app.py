@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -106,6 +107,18 @@ def safe(text: object) -> str:
 def fail(message: str) -> typer.Exit:
     stderr.print(f"[bold red]error:[/] {safe(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
+
+
+def write_page(path: Path, render: Callable[[], str]) -> None:
+    """Render an HTML page and write it to ``path``; a missing plot library or an unwritable path is one line."""
+    try:
+        page = render()
+    except ImportError as error:
+        raise fail(str(error)) from None
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def load_instance_file(path: Path) -> AuctionInstance:

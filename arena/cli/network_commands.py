@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from arena.cli import _network_options as options
-from arena.cli._app import app, fail, print_table, safe, stderr, stdout
+from arena.cli._app import app, fail, print_table, safe, stderr, stdout, write_page
 
 if TYPE_CHECKING:
     from network.simulator import SimulationResult
@@ -253,7 +253,9 @@ def network_compare(
             f"{jobs:,} settlements per run, seed {seed}, the same arrivals and services for every run",
             f"health reports every {report_interval:g} s" if report_interval else "fresh health reports",
         ]
-        _comparison_page(results, report, title, setup, swept)
+        from network.report import render_comparison
+
+        write_page(report, lambda: render_comparison(results, title=title, setup=setup, connect=swept))
     if as_json:
         payload = {
             "results": [r.to_json() for r in results],
@@ -285,16 +287,3 @@ def _frontier(results: list[SimulationResult], folder: Path, title: str, *, conn
     except OSError as error:
         raise fail(f"cannot write into {folder}: {error.strerror or error}") from None
     return path
-
-
-def _comparison_page(results: list[SimulationResult], path: Path, title: str, setup: list[str], connect: bool) -> None:
-    from network.report import render_comparison
-
-    try:
-        page = render_comparison(results, title=title, setup=setup, connect=connect)
-    except ImportError as error:
-        raise fail(str(error)) from None
-    try:
-        path.write_text(page, encoding="utf-8")
-    except OSError as error:
-        raise fail(f"cannot write {path}: {error.strerror or error}") from None

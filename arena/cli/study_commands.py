@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from arena.cli._app import app, fail, print_table, safe, stderr
-
-if TYPE_CHECKING:
-    from tournament.study import StudyResult
+from arena.cli._app import app, fail, print_table, safe, stderr, write_page
 
 study_app = typer.Typer(
     name="study", help="Compare mechanisms on the same seeded flow of intents, market and shocks.", no_args_is_help=True
@@ -66,7 +63,9 @@ def study_mechanisms(
     except ArenaError as error:
         raise fail(str(error)) from None
     if report is not None:
-        _write_report(result, report)
+        from tournament.study_report import render_study
+
+        write_page(report, lambda: render_study(result))
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
@@ -92,16 +91,3 @@ def study_mechanisms(
     print_table(title, header, rows)
     if report is not None:
         stderr.print(f"wrote {safe(report)}", highlight=False)
-
-
-def _write_report(result: StudyResult, path: Path) -> None:
-    from tournament.study_report import render_study
-
-    try:
-        page = render_study(result)
-    except ImportError as error:
-        raise fail(str(error)) from None
-    try:
-        path.write_text(page, encoding="utf-8")
-    except OSError as error:
-        raise fail(f"cannot write {path}: {error.strerror or error}") from None
