@@ -629,6 +629,12 @@ _STOP_WAIT_S: Final = 2.0
 
 
 def _kill_slot(slot: _Slot) -> None:
+    # The zygote is the init of its sandbox's PID namespace, and a namespace's init ignores the parent-death
+    # signal bubblewrap arranges (it is sent from within): killed from here, the kernel ends the whole namespace.
+    init = _sandbox_init(slot.process.pid)
+    if init is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(init, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(slot.process.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -641,6 +647,16 @@ def _kill_slot(slot: _Slot) -> None:
     if slot.call is not None:
         slot.call.ended = True
         slot.call = None
+
+
+def _sandbox_init(pid: int) -> int | None:
+    """The host pid of the init of bubblewrap's sandbox: the child of bubblewrap's process ``pid``."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as file:
+            children = file.read().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
 
 
 def _read_available(fd: int) -> tuple[bytes, bool]:
