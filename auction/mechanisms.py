@@ -1,6 +1,6 @@
 """Winner selection: pluggable mechanisms that turn scored bids into a :class:`~auction.outcomes.Selection`.
 
-Four mechanisms, each registered by name in :data:`MECHANISMS`:
+Five mechanisms, each registered by name in :data:`MECHANISMS`:
 
 - ``single`` (:class:`SingleWinner`): the best total wins alone; second-price reference.
 - ``fair`` (:class:`FairCombinatorial`): CoW Protocol's fair combinatorial auction (CIP-67), rule for rule as in
@@ -8,6 +8,7 @@ Four mechanisms, each registered by name in :data:`MECHANISMS`:
   greedy selection of bids with disjoint directed pairs, per-solver reference scores.
 - ``stake_weighted`` (:class:`StakeWeighted`): a stake-weighted draw among the bids close to the best.
 - ``optimal`` (:class:`OptimalCombinatorial`): exact winner determination with OR-Tools CP-SAT.
+- ``first_come`` (:class:`FirstCome`): continuous execution, each intent to the first bid to arrive that fills it.
 
 Every mechanism is deterministic for a given ``seed``. Randomness comes from ``random.Random(seed)`` (the
 standard-library Mersenne Twister; its ``shuffle`` is stable across Python versions). Ties are broken as CoW breaks
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -40,6 +41,7 @@ from liquidity.errors import InvalidInput
 __all__ = [
     "MECHANISMS",
     "FairCombinatorial",
+    "FirstCome",
     "Mechanism",
     "OptimalCombinatorial",
     "SingleWinner",
@@ -523,12 +525,78 @@ class OptimalCombinatorial:
         return best if sum(bid.score.total for bid in best) > sum(bid.score.total for bid in greedy) else greedy
 
 
+@dataclass(frozen=True, slots=True)
+class FirstCome:
+    """Continuous execution: each intent, in arrival order, goes to the first bid to arrive that fills it alone.
+
+    The bids that fill exactly one intent race: the one that reaches the block producer first (``arrival_s``)
+    wins, whatever its score (ties: the seeded shuffle); bids of several intents play no part, as there is no
+    batch to match them in. Winners come in the order of ``sequence`` (intents it does not name follow in uid
+    order), which is the order a market settles them in. A solver's reference score is what the winners would
+    total without its bids.
+
+    Args:
+        sequence: Intent uids in the order they arrived.
+        arrival_s: Per intent uid, per solver, when its bid reaches the block producer (seconds; missing: 0).
+
+    Examples:
+        >>> from auction.outcomes import Bid, Score
+        >>> bids = [Bid(solver=s, solution_id="1", score=Score(total=t), orders=frozenset({"o1"}))
+        ...         for s, t in [("near", 10), ("far", 30)]]
+        >>> selection = FirstCome(arrival_s={"o1": {"near": 0.01, "far": 0.08}}).select(bids, seed=0)
+        >>> [bid.solver for bid in selection.winners], dict(selection.reference_scores)
+        (['near'], {'near': 30})
+    """
+
+    name: ClassVar[str] = "first_come"
+    sequence: tuple[str, ...] = ()
+    arrival_s: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sequence", tuple(self.sequence))
+        checked: dict[str, Mapping[str, float]] = {}
+        for uid, times in dict(self.arrival_s).items():
+            if not isinstance(times, Mapping):
+                raise InvalidInput("arrival_s", f"{uid}: map each solver to its seconds, got {times!r}")
+            for solver, seconds in times.items():
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+                    raise InvalidInput(
+                        "arrival_s", f"{uid}/{solver}: must be a non-negative number of seconds, got {seconds!r}"
+                    )
+            checked[uid] = MappingProxyType(dict(times))
+        object.__setattr__(self, "arrival_s", MappingProxyType(checked))
+
+    def select(self, bids: Sequence[Bid], *, seed: int) -> Selection:
+        """The first-arriving single-intent bid of every intent, in arrival order."""
+        ordered, _ = _considered(bids, seed)
+        winners = self._winners(ordered)
+        references = {
+            solver: sum(bid.score.total for bid in self._winners([b for b in ordered if b.solver != solver]))
+            for solver in sorted({bid.solver for bid in winners})
+        }
+        return Selection(mechanism=self.name, winners=tuple(winners), reference_scores=references, order=tuple(ordered))
+
+    def _winners(self, ordered: Sequence[Bid]) -> list[Bid]:
+        first: dict[str, tuple[float, int, Bid]] = {}
+        for rank, bid in enumerate(ordered):
+            orders = _orders(bid)
+            if len(orders) != 1:
+                continue
+            (uid,) = orders
+            seconds = self.arrival_s.get(uid, {}).get(bid.solver, 0.0)
+            if uid not in first or (seconds, rank) < first[uid][:2]:
+                first[uid] = (seconds, rank, bid)
+        position = {uid: i for i, uid in enumerate(self.sequence)}
+        return [first[uid][2] for uid in sorted(first, key=lambda uid: (position.get(uid, len(position)), uid))]
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Registry
 
 MECHANISMS: Mapping[str, Callable[..., Mechanism]] = MappingProxyType(
     {
         "fair": FairCombinatorial,
+        "first_come": FirstCome,
         "optimal": OptimalCombinatorial,
         "single": SingleWinner,
         "stake_weighted": StakeWeighted,
@@ -556,7 +624,7 @@ def get_mechanism(name: str, **options: object) -> Mechanism:
         >>> get_mechanism("dutch")
         Traceback (most recent call last):
         ...
-        liquidity.errors.InvalidInput: mechanism: unknown mechanism 'dutch'; choose one of: fair, optimal, single, ...
+        liquidity.errors.InvalidInput: mechanism: unknown mechanism 'dutch'; choose one of: fair, first_come, ...
     """
     try:
         factory = MECHANISMS[name]

@@ -3,11 +3,11 @@
 The market price of the pool's risky asset follows a geometric Brownian motion without drift (volatility
 ``sigma`` per square root of the time unit). After every block (every ``block_time`` time units) an arbitrageur
 trades the pool to the market price, as far as the fee makes it pay: it buys the risky asset from the pool while
-the pool sells it below the market, or sells it to the pool while the pool buys above. Each trade is computed with
-the pool's exact integer formula (:class:`~liquidity.constant_product.ConstantProductPool`, Uniswap v2's rounding);
-its profit at the market price is what the liquidity providers lose against a portfolio that rebalanced to the same
-holdings at the market price (Milionis, Moallemi, Roughgarden and Zhang). The pool's state is exact; the market
-price and the profit measured at it are floats (a statistic of the run, not money the run moves).
+the pool sells it below the market, or sells it to the pool while the pool buys above. Each trade is the one the
+tournaments' arbitrageurs make (:func:`mechanisms.arbitrage.rebalancing_trade`, with the pool's exact integer
+formula and the market price as an integer reference price); its profit at the market price is what the liquidity
+providers lose against a portfolio that rebalanced to the same holdings at the market price (Milionis, Moallemi,
+Roughgarden and Zhang). The pool's state is exact; the market price path is a float (a statistic of the run).
 
 Without a fee and with blocks that come often, the loss per unit time is ``sigma**2 / 8`` of the pool's value. With
 fixed block times, per-block volatility ``sigma_b = sigma * sqrt(block_time)`` and an AMM spread ``gamma``, Nezlobin
@@ -35,6 +35,7 @@ import numpy as np
 from liquidity.assets import AssetId
 from liquidity.constant_product import ConstantProductPool
 from liquidity.errors import InvalidInput
+from mechanisms.arbitrage import rebalancing_trade
 
 __all__ = ["LvrRun", "fee_factor", "lvr_rate", "simulate_lvr"]
 
@@ -133,12 +134,14 @@ def simulate_lvr(
         )
         pool, lost, paid = start, 0.0, 0.0
         for price in prices.tolist():
-            pool, profit, fee_paid = _arbitrage(pool, price, kept)
-            if profit > 0:
-                trades += 1
-                value = pool.balances[0] * price + pool.balances[1]
-                lost += profit / value
-                paid += fee_paid / value
+            trade = rebalancing_trade(pool, {_RISKY: round(price * _UNIT), _NUMERAIRE: _UNIT})
+            if trade is None:
+                continue
+            pool = pool.apply(trade.token_in, trade.token_out, trade.amount_in, trade.amount_out)
+            trades += 1
+            value = pool.balances[0] * price + pool.balances[1]
+            lost += trade.lp_loss / value
+            paid += trade.amount_in * (1 - kept) * (price if trade.token_in == _RISKY else 1.0) / value
         rates.append(lost / simulated)
         fees += paid / simulated
     mean = float(np.mean(rates))
@@ -151,28 +154,3 @@ def simulate_lvr(
         paths=paths,
         blocks=blocks,
     )
-
-
-def _arbitrage(pool: ConstantProductPool, price: float, kept: float) -> tuple[ConstantProductPool, float, float]:
-    """The profit-maximising trade against the pool at market ``price``: the new pool, its profit and its fee.
-
-    The trade's amounts are the pool's exact integers; its profit and fee are measured at the (float) market price.
-    """
-    x, y = pool.balances
-    buy_in = (math.sqrt(price * kept * x * y) - y) / kept  # numeraire paid for the risky asset, when it is cheap
-    if buy_in >= 1:
-        amount = int(buy_in)
-        out = pool.get_amount_out(_NUMERAIRE, _RISKY, amount)
-        profit = out * price - amount
-        if profit <= 0:
-            return pool, 0.0, 0.0
-        return pool.apply(_NUMERAIRE, _RISKY, amount, out), profit, amount * (1 - kept)
-    sell_in = (math.sqrt(kept * x * y / price) - x) / kept  # risky paid in, when the pool buys it dear
-    if sell_in >= 1:
-        amount = int(sell_in)
-        out = pool.get_amount_out(_RISKY, _NUMERAIRE, amount)
-        profit = out - amount * price
-        if profit <= 0:
-            return pool, 0.0, 0.0
-        return pool.apply(_RISKY, _NUMERAIRE, amount, out), profit, amount * (1 - kept) * price
-    return pool, 0.0, 0.0

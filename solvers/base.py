@@ -152,6 +152,26 @@ class Solver(abc.ABC):
             self.note(f"no fill clears the margin of {margin} bp above the curves yet")
         return kept
 
+    def quote(self, instance: AuctionInstance) -> list[Solution]:
+        """Quote every intent on its own for continuous execution: at most one solution per intent, each alone.
+
+        A continuous market (``Tournament(auction="continuous")``) calls this instead of :meth:`solve` every block,
+        on the pools as the block starts. It then executes the block's intents one by one in arrival order, each by
+        the first solver whose quote reaches the block producer, on the pools as the intents before it (and the
+        arbitrageurs behind them) left them: a quote that no longer executes there fails. Solutions that fill
+        more than one intent take no part. The default solves each intent in an instance of its own and keeps
+        the first solution, with the intent's uid as its id.
+
+        Args:
+            instance: The open intents and the pools as the block starts.
+        """
+        quotes = []
+        for intent in instance.intents:
+            alone = [s for s in self.solve(replace(instance, intents=(intent,))) if len(s.trades) == 1]
+            if alone:
+                quotes.append(replace(alone[0], id=intent.uid))
+        return quotes
+
     def respond(self, instance: AuctionInstance, bids: Sequence[Submission]) -> list[Solution] | None:
         """Answer the others' bids in an *open-bid* auction; ``None`` (the default) keeps the bid :meth:`solve` made.
 

@@ -40,7 +40,7 @@ import numpy as np
 from auction.instance import AuctionInstance, TokenInfo
 from auction.outcomes import Bid, Execution
 from auction.rewards import compute_rewards
-from auction.run import AuctionResult
+from auction.run import MAX_SOLUTIONS_PER_SOLVER, AuctionResult
 from auction.run import run_auction as _run_auction
 from auction.solution import Solution, Submission
 from auction.validation import validate
@@ -541,6 +541,8 @@ class Market:
         mechanism_options: Mapping[str, Any] | None = None,
         crashed: Mapping[str, str] | None = None,
         carrier: Callable[[Bid, Solution, Mapping[ChainId, int]], str | None] | None = None,
+        after_each: Callable[[Mapping[str, Liquidity]], Iterable[Liquidity]] | None = None,
+        max_solutions: int = MAX_SOLUTIONS_PER_SOLVER,
     ) -> AuctionOutcome:
         """Run the auction on submissions made elsewhere, settle the winners and advance one block.
 
@@ -559,6 +561,9 @@ class Market:
                 dispatches the settlement to the network and returns why it was not included in time (``None``: it
                 was). A settlement that is not included changes nothing on the market, and its score is missing in
                 the rewards (CIP-74).
+            after_each: Called after each winner settles with the states of the liquidity it moved; the states it
+                returns (arbitrageurs trading behind the settlement) are what later winners meet.
+            max_solutions: Solutions counted per solver (CoW's 3; a continuous market takes one per intent).
 
         Raises:
             InvalidInput: ``instance`` is not the market's current one (another block), or an unknown mechanism
@@ -573,8 +578,9 @@ class Market:
             scoring=scoring,
             seed=seed,
             mechanism_options=mechanism_options,
+            max_solutions=max_solutions,
         )
-        settled, failed, executions, gas = self._settle(instance, submissions, result, carrier)
+        settled, failed, executions, gas = self._settle(instance, submissions, result, carrier, after_each)
         if failed:  # a winner that did not settle is paid for what it missed (CIP-74's missing score)
             keys = set(settled)
             rewards = compute_rewards(result.selection, settled={bid.key: bid.key in keys for bid in result.winners})
@@ -598,6 +604,7 @@ class Market:
         submissions: Sequence[Submission],
         result: AuctionResult,
         carrier: Callable[[Bid, Solution, Mapping[ChainId, int]], str | None] | None = None,
+        after_each: Callable[[Mapping[str, Liquidity]], Iterable[Liquidity]] | None = None,
     ) -> _Settlement:
         """Apply the winners in order to the pools and the book; renew bridge capacity afterwards."""
         proposals = {(s.solver, solution.id): solution for s in submissions for solution in s.solutions}
@@ -622,6 +629,9 @@ class Market:
             if missed is not None:
                 failed.append((*bid.key, missed))
                 continue
+            if after_each is not None:
+                touched = {step.id for step in solution.interactions if not step.internalize}
+                moved.update((state.id, state) for state in after_each({i: moved[i] for i in sorted(touched)}))
             states = moved
             filled |= bid.orders
             settled.append(bid.key)

@@ -24,7 +24,10 @@ moved so that its price of ``a`` in ``b`` (``y / x``) is multiplied by ``r = f(a
 ``k = x * y`` up to rounding (as an
 arbitrageur trading the pool to the new price would, fees aside). Weighted, stable and concentrated pools,
 limit orders and bridges are left as they are (their solvers see the stale price: an arbitrage opportunity,
-as on chain). The shocked tokens' reference prices are multiplied by ``f``.
+as on chain). The shocked tokens' reference prices are multiplied by ``f``. Given ``arbitrage`` (a tournament
+with arbitrageurs, :mod:`mechanisms.arbitrage`), a shock moves only the reference prices and hands the pools of
+the shocked tokens to it instead: real arbitrageurs then trade them back, with fees and gas, and their profit is
+the liquidity providers' loss.
 
 Everything goes through :meth:`~tournament.market.Market.update`, so the market's own state is the state of
 the scenario: auctions run and settle on the shocked pools and the congested chains. Congestion is undone
@@ -176,6 +179,8 @@ class EvolvingMarket:
     Args:
         scenario: A :class:`Scenario` or a scenario id.
         seed: Non-negative integer; the same scenario, seed and block count give the same events.
+        arbitrage: Called with the market and the ids of the constant-product pools a shock moved away from the
+            new reference prices, in place of the re-pricing rule (see the module docs). ``None``: the rule.
 
     Examples:
         >>> evolving = EvolvingMarket("three-chains-v1", seed=1)
@@ -185,11 +190,18 @@ class EvolvingMarket:
         (0, 1, True)
     """
 
-    def __init__(self, scenario: Scenario | str, *, seed: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str,
+        *,
+        seed: int,
+        arbitrage: Callable[[Market, Sequence[str]], None] | None = None,
+    ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise InvalidInput("seed", f"must be a non-negative integer, got {seed!r}")
         self.scenario = get_scenario(scenario) if isinstance(scenario, str) else scenario
         self.seed = seed
+        self._arbitrage = arbitrage
         self._factors: dict[str, float] = {}
         self._uncongested: tuple[Mapping[ChainId, Chain], int] | None = None
 
@@ -269,24 +281,31 @@ class EvolvingMarket:
         """Re-price the constant-product pools of ``symbol`` and its reference prices by ``factor``."""
         shocked = {asset for asset, info in market.token_info.items() if info.token.symbol == symbol}
         exact = Fraction(factor)  # the float's exact value; from here on the arithmetic is on integers
-        pools = []
-        for item in market.liquidity.values():
-            if not isinstance(item, ConstantProductPool) or (item.tokens[0] in shocked) == (item.tokens[1] in shocked):
-                continue
-            ratio = exact if item.tokens[0] in shocked else 1 / exact
-            x, y = item.balances
-            if x == 0 or y == 0:
-                continue
-            moved = (
-                max(math.isqrt(x * x * ratio.denominator // ratio.numerator), 1),
-                max(math.isqrt(y * y * ratio.numerator // ratio.denominator), 1),
-            )
-            pools.append(replace(item, balances=moved))
         tokens = {
             asset: replace(info, reference_price=max(info.reference_price * exact.numerator // exact.denominator, 1))
             for asset in shocked
             if (info := market.token_info[asset]).reference_price is not None
         }
+        moved = [
+            item
+            for item in market.liquidity.values()
+            if isinstance(item, ConstantProductPool) and (item.tokens[0] in shocked) != (item.tokens[1] in shocked)
+        ]
+        if self._arbitrage is not None:
+            market.update(tokens=tokens)
+            self._arbitrage(market, [item.id for item in moved])
+            return
+        pools = []
+        for item in moved:
+            ratio = exact if item.tokens[0] in shocked else 1 / exact
+            x, y = item.balances
+            if x == 0 or y == 0:
+                continue
+            balances = (
+                max(math.isqrt(x * x * ratio.denominator // ratio.numerator), 1),
+                max(math.isqrt(y * y * ratio.numerator // ratio.denominator), 1),
+            )
+            pools.append(replace(item, balances=balances))
         market.update(liquidity=pools, tokens=tokens)
 
     def _congest(self, market: Market, congested: Sequence[ChainId]) -> None:

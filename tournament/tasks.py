@@ -128,6 +128,7 @@ class SolveTask:
         bids: In an open-bid auction's second call, the other solvers' bids as ``{"solver", "solutions"}`` JSON:
             the worker calls :meth:`~solvers.Solver.respond` instead of ``solve``. ``None``: a first call.
         fill: A Dutch auction's block: the worker calls :meth:`~solvers.Solver.fill` instead of ``solve``.
+        quote: A continuous market's block: the worker calls :meth:`~solvers.Solver.quote` instead of ``solve``.
 
     Raises:
         InvalidInput: A non-positive time or memory limit, a negative seed, or a config that is too long.
@@ -144,6 +145,7 @@ class SolveTask:
     code: str | None = None
     bids: tuple[dict[str, Any], ...] | None = None
     fill: bool = False
+    quote: bool = False
 
     def __post_init__(self) -> None:
         if self.bids is not None:
@@ -262,6 +264,10 @@ def run_task(task: SolveTask) -> SolveResult:
             stage = "filling"
             proposed: object = bidder.fill(instance)
             called = "fill()"
+        elif task.bids is None and task.quote:
+            stage = "quoting"
+            proposed = bidder.quote(instance)
+            called = "quote()"
         elif task.bids is None:
             stage = "solving"
             proposed = bidder.solve(instance)
@@ -404,6 +410,7 @@ def task_message(task: SolveTask, path: Sequence[str]) -> dict[str, Any]:
             "code": task.code,
             "bids": None if task.bids is None else list(task.bids),
             "fill": task.fill,
+            "quote": task.quote,
         },
         "path": list(path),
     }

@@ -68,12 +68,14 @@ from intents import SwapIntent
 from liquidity.assets import AssetId, ChainId, chain_of
 from liquidity.bridge import Bridge
 from liquidity.errors import InvalidInput
+from mechanisms.arbitrage import Arbitrageurs, block_producer
 from network.carrier import Carrier, Conditions
 from network.registry import get_policy
 from network.topologies import get_topology
 from solvers.base import Solver
 from solvers.registry import SolverRegistryWarning, find_solver, registered_names, shadowed
 from solvers.remote import RemoteSolver, is_remote
+from tournament.arbitrage import ArbitrageDesk
 from tournament.dutch import (
     PRIORITY_SWAPPER_SHARE_BPS,
     DutchCurve,
@@ -109,9 +111,16 @@ _NETWORK_STREAM: Final = 0x0E7C_A331
 _MECHANISM_STREAM: Final = 0x3EC4_A515
 """Mixed into the mechanisms' tie-break seeds."""
 
-AUCTIONS: Final = ("batch", "dutch", "priority")
-"""How intents are auctioned: batch auctions (CoW's), Dutch auctions with fillers (UniswapX's shape), or a
-priority-fee auction (fillers race on priority fees, which buy the swapper a better price)."""
+_RACE_STREAM: Final = 0x7ACE_5EED
+"""Mixed into an episode's seed for the draws of its continuous races."""
+
+RACE_JITTER_S: Final = 0.002
+"""Continuous execution: the mean exponential jitter on a quote's way to the block producer (seconds)."""
+
+AUCTIONS: Final = ("batch", "dutch", "priority", "continuous")
+"""How intents are auctioned: batch auctions (CoW's), Dutch auctions with fillers (UniswapX's shape), a
+priority-fee auction (fillers race on priority fees, which buy the swapper a better price), or continuous
+execution (each intent on its own, in arrival order, by the first solver to reach the block producer)."""
 
 BIDDINGS: Final = ("sealed", "open")
 """How solvers bid: sealed (each sees only the instance) or open (each then sees the others' bids)."""
@@ -148,13 +157,23 @@ class TournamentConfig:
             the solvers fill as fillers (:meth:`solvers.Solver.fill`), the swapper gets the curve's amount, and
             the fillers race for the rest (:mod:`tournament.dutch`); or ``priority``: the intents stay at their
             limits, the fillers race on priority fees, and part of the winning fee reaches the swapper as a
-            better price. Bundles have neither form and wait unfilled.
+            better price. Bundles have neither form and wait unfilled. Or ``continuous``: every block the solvers
+            quote each open intent on its own (:meth:`solvers.Solver.quote`) on the pools as the block starts;
+            the intents then execute one by one in arrival order, each by the first quote to reach the chain's
+            block producer (the solvers' regions, :attr:`network`, and a seeded jitter), on the pools the
+            intents before it left (mechanism ``first_come``). A quote that no longer executes there fails and
+            its intent waits for the next block.
         batch_blocks: Blocks per auction: a frequent batch auction with interval ``tau = batch_blocks`` blocks
             (1, the default, is CoW's auction every block). Intents arriving in between wait for the batch; those
             that expire first are never auctioned. At most the scenario's intent lifetime.
         bidding: ``sealed`` (the default, as CoW's: a solver sees only the instance) or ``open``: after every
             solver has proposed, each is shown the others' bids and may replace its own
             (:meth:`solvers.Solver.respond`). A second, equally isolated call per solver and auction.
+        arbitrage: Arbitrageurs on the market (:mod:`tournament.arbitrage`): a price shock moves only the
+            reference prices, and arbitrageurs, one per region racing to each block producer, trade the moved
+            constant-product pools back with the pools' exact math, after the shock and after every auction's
+            settlement (in a continuous market after every execution). Each auction's record says what the
+            liquidity providers lost to them (loss-versus-rebalancing) and what they kept after gas.
 
     Raises:
         InvalidInput: An empty or duplicate solver list, an unknown scenario, mechanism or scoring rule, a
@@ -176,6 +195,7 @@ class TournamentConfig:
     bidding: str = "sealed"
     batch_blocks: int = 1
     auction: str = "batch"
+    arbitrage: bool = False
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -226,13 +246,19 @@ class TournamentConfig:
             raise InvalidInput("auction", f"must be one of {', '.join(AUCTIONS)}, got {self.auction!r}")
         if self.auction != "batch" and self.scenario == REPLAY:
             raise InvalidInput(
-                "auction", "a Dutch auction decays intents as they arrive: it needs a scenario, not a replay"
+                "auction", f"a {self.auction} auction follows intents as they arrive: it needs a scenario, not a replay"
             )
         if self.auction != "batch" and self.bidding == "open":
             raise InvalidInput(
                 "bidding",
-                "open bids are for batch auctions; in a Dutch or priority-fee auction the fillers race instead",
+                f"open bids are for batch auctions; in a {self.auction} auction the solvers race instead",
             )
+        if self.auction == "continuous" and self.batch_blocks != 1:
+            raise InvalidInput("batch_blocks", "continuous execution has no batches: leave batch_blocks at 1")
+        if not isinstance(self.arbitrage, bool):
+            raise InvalidInput("arbitrage", f"must be True or False, got {self.arbitrage!r}")
+        if self.arbitrage and self.scenario == REPLAY:
+            raise InvalidInput("arbitrage", "arbitrageurs trade an evolving market: they need a scenario, not a replay")
         if not isinstance(self.network, Conditions):
             raise InvalidInput("network", f"must be network.Conditions, got {type(self.network).__name__}")
         if self.dispatch is not None:
@@ -263,6 +289,7 @@ class TournamentConfig:
             | ({"bidding": self.bidding} if self.bidding != "sealed" else {})
             | ({"batch_blocks": self.batch_blocks} if self.batch_blocks != 1 else {})
             | ({"auction": self.auction} if self.auction != "batch" else {})
+            | ({"arbitrage": True} if self.arbitrage else {})
         )
 
     @property
@@ -323,6 +350,10 @@ class _Episode:
     """Dutch auctions: each swap intent as it arrived."""
     curves: dict[str, DutchCurve] = field(default_factory=dict)
     """Dutch auctions: each swap intent's curve."""
+    desk: ArbitrageDesk | None = None
+    """With arbitrage: the episode's arbitrageurs."""
+    racing: np.random.Generator | None = None
+    """Continuous execution: the draws of the solvers' races (producers and jitter), in block order."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -371,7 +402,8 @@ class Tournament:
         bidding: ``sealed`` or ``open`` (see :attr:`TournamentConfig.bidding`).
         batch_blocks: Blocks per auction, a frequent batch auction's interval (see
             :attr:`TournamentConfig.batch_blocks`).
-        auction: ``batch`` or ``dutch`` (see :attr:`TournamentConfig.auction`).
+        auction: ``batch``, ``dutch``, ``priority`` or ``continuous`` (see :attr:`TournamentConfig.auction`).
+        arbitrage: Arbitrageurs on the market (see :attr:`TournamentConfig.arbitrage`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -397,6 +429,7 @@ class Tournament:
         bidding: str = "sealed",
         batch_blocks: int = 1,
         auction: str = "batch",
+        arbitrage: bool = False,
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -426,6 +459,7 @@ class Tournament:
             bidding=bidding,
             batch_blocks=batch_blocks,
             auction=auction,
+            arbitrage=arbitrage,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -513,10 +547,15 @@ class _Play:
         config = self.config
         episodes = []
         for number, first in enumerate(range(0, config.auctions, config.episode_length)):
+            desk = self._desk(number)
             if self.replays:
                 evolving, market = None, Market.from_instance(self.replays[number])
             else:
-                evolving = EvolvingMarket(config.scenario, seed=episode_seed(config.seed, number))
+                evolving = EvolvingMarket(
+                    config.scenario,
+                    seed=episode_seed(config.seed, number),
+                    arbitrage=None if desk is None else desk.rebalance,
+                )
                 market = evolving.new_market()
             episodes.append(
                 _Episode(
@@ -526,6 +565,8 @@ class _Play:
                     evolving=evolving,
                     market=market,
                     carrier=self._carrier(number, market.now),
+                    desk=desk,
+                    racing=self._racing(number),
                 )
             )
         tasks = [task for episode in episodes for task in self._next(episode)]
@@ -540,6 +581,23 @@ class _Play:
         topology = get_topology("three-chains-v1" if config.scenario == REPLAY else config.scenario)
         seed = int(np.random.SeedSequence([episode_seed(config.seed, episode), _NETWORK_STREAM]).generate_state(1)[0])
         return Carrier(topology, config.dispatch, seed=seed, conditions=config.network, epoch=start)
+
+    def _desk(self, episode: int) -> ArbitrageDesk | None:
+        """The episode's arbitrageurs, one per region of the scenario's network, with their own seeded stream."""
+        if not self.config.arbitrage:
+            return None
+        return ArbitrageDesk(
+            Arbitrageurs(get_topology(self.config.scenario)), seed=episode_seed(self.config.seed, episode)
+        )
+
+    def _racing(self, episode: int) -> np.random.Generator | None:
+        if self.config.auction != "continuous":
+            return None
+        return np.random.default_rng(np.random.SeedSequence([episode_seed(self.config.seed, episode), _RACE_STREAM]))
+
+    def _max_solutions(self, instance: AuctionInstance) -> int:
+        """Solutions counted per solver: CoW's 3, or one quote per intent in a continuous market."""
+        return max(len(instance.intents), 1) if self.config.auction == "continuous" else MAX_SOLUTIONS_PER_SOLVER
 
     def _next(self, episode: _Episode) -> list[SolveTask]:
         """Open the episode's next auction and return its missing solver calls.
@@ -571,9 +629,10 @@ class _Play:
                     instance=sealed,
                     time_limit_s=config.time_limit_s,
                     memory_limit_mb=config.memory_limit_mb,
-                    max_solutions=MAX_SOLUTIONS_PER_SOLVER,
+                    max_solutions=self._max_solutions(pending.instance),
                     code=self.packed.get(name),
-                    fill=config.auction != "batch",
+                    fill=config.auction in ("dutch", "priority"),
+                    quote=config.auction == "continuous",
                 )
                 for name in missing
             ]
@@ -604,7 +663,7 @@ class _Play:
         events = episode.evolving.begin(episode.market)
         self._arrived(episode, events.submitted, events.instance, episode.market.now)
         instance = events.instance
-        if self.config.auction != "batch":
+        if self.config.auction in ("dutch", "priority"):
             instance = decayed_instance(instance, episode.originals, episode.curves, now=episode.market.now)
         shocks = [e.shock for e in (*between, events) if e.shock is not None]
         record: dict[str, Any] = {
@@ -732,7 +791,13 @@ class _Play:
             submission = result.submission(instance)
         except InvalidSolution as error:
             return "invalid", f"unreadable: {error}", None
-        alone = run_auction(instance, [submission], mechanism="single", scoring=self.config.scoring)
+        alone = run_auction(
+            instance,
+            [submission],
+            mechanism="single",
+            scoring=self.config.scoring,
+            max_solutions=self._max_solutions(instance),
+        )
         scores = [outcome.score.total for outcome in alone.outcomes if outcome.status == "valid" and outcome.score]
         if scores:
             return "settled", None, max(scores)
@@ -760,17 +825,29 @@ class _Play:
         market = pending.episode.market
         dispatched: list[dict[str, Any]] = []
         carrier = pending.episode.carrier
+        desk = pending.episode.desk
+        continuous = config.auction == "continuous"
         outcome = market.settle(
             pending.instance,
             submissions,
-            mechanism=config.mechanism,
+            mechanism="first_come" if continuous else config.mechanism,
+            mechanism_options=self._race(pending) if continuous else None,
             scoring=config.scoring,
             seed=mechanism_seed(config.seed, pending.index),
             crashed=failed,
             carrier=None if carrier is None else partial(_dispatch, carrier, pending.instance, dispatched),
+            after_each=desk.behind(market) if desk is not None and continuous else None,
+            max_solutions=self._max_solutions(pending.instance),
         )
+        if desk is not None and not continuous:  # arbitrageurs trade behind the whole batch
+            desk.rebalance(market, _pools_traded(outcome))
         record = _auction_record(pending, outcome)
-        if config.auction != "batch":  # the swappers get the curves (and their share of fees); fillers the rest
+        if desk is not None:
+            record["arbitrage"] = desk.take()
+        if config.auction in (
+            "dutch",
+            "priority",
+        ):  # the swappers get the curves (and their share of fees); fillers the rest
             settled = set(outcome.settled)
             share = PRIORITY_SWAPPER_SHARE_BPS if config.auction == "priority" else 0
             payoffs = dutch_payoffs(
@@ -806,6 +883,30 @@ class _Play:
             pending.episode.evolving.end(market)
         self.done += 1
         self._report("auction", pending.index, resumed=resumed)
+
+    def _race(self, pending: _Pending) -> dict[str, Any]:
+        """Continuous execution: the intents' arrival order, and when each solver's quote of each reaches its chain.
+
+        Per intent, the block producer of its sell chain (stake-weighted among the chain's validators, or its
+        sequencer) and, per solver, the one-way latency from the solver's region (``network.regions``, else the
+        region of the chain's first node) plus an exponential jitter of mean :data:`RACE_JITTER_S`.
+        """
+        rng = pending.episode.racing
+        assert rng is not None
+        topology = get_topology(self.config.scenario)
+        regions = self.config.network.regions
+        arrival: dict[str, dict[str, float]] = {}
+        for intent in pending.instance.intents:
+            sell = intent.sell if isinstance(intent, SwapIntent) else intent.legs[0].sell
+            chain = str(chain_of(sell))
+            producer = block_producer(topology, chain, rng) or topology.nodes[0]
+            home = (topology.on(chain) or topology.nodes)[0].region
+            arrival[intent.uid] = {
+                name: topology.latency.one_way_s(regions.get(name, home), producer.region)
+                + float(rng.exponential(RACE_JITTER_S))
+                for name in self.config.solvers
+            }
+        return {"sequence": tuple(intent.uid for intent in pending.instance.intents), "arrival_s": arrival}
 
     def _notify(self, pending: _Pending, outcome: AuctionOutcome) -> None:
         """Tell every remote solver (a URL) what became of its call, on its engine's ``/notify``."""
@@ -1012,6 +1113,12 @@ def _dispatch(
         f"missed: included {last.delay_s:.1f} s after the auction by {last.node}, "
         f"{last.included_at - (deadline or 0):.1f} s after its intents' deadline"
     )
+
+
+def _pools_traded(outcome: AuctionOutcome) -> list[str]:
+    """The liquidity ids the settled winners traded on (not internalized)."""
+    proposals = {(s.solver, solution.id): solution for s in outcome.submissions for solution in s.solutions}
+    return sorted({step.id for key in outcome.settled for step in proposals[key].interactions if not step.internalize})
 
 
 def _gas_fee(instance: AuctionInstance, chain: str, gas_by_chain: Mapping[ChainId, int]) -> int:

@@ -281,12 +281,13 @@ def test_import_does_not_load_ortools() -> None:
 
 
 def test_registry_names_and_unknown_mechanism() -> None:
-    assert sorted(MECHANISMS) == ["fair", "optimal", "single", "stake_weighted"]
+    assert sorted(MECHANISMS) == ["fair", "first_come", "optimal", "single", "stake_weighted"]
     assert get_mechanism("fair", max_winners=3) == FairCombinatorial(max_winners=3)
     with pytest.raises(InvalidInput) as caught:
         get_mechanism("x")
     assert caught.value.field == "mechanism"
-    assert caught.value.reason == "unknown mechanism 'x'; choose one of: fair, optimal, single, stake_weighted"
+    expected = "unknown mechanism 'x'; choose one of: fair, first_come, optimal, single, stake_weighted"
+    assert caught.value.reason == expected
 
 
 # ----------------------------------------------------------------------------------------------------------------
