@@ -212,8 +212,14 @@ def _exposed(python: str) -> list[str]:
     for place in resolved:  # a place inside another one (or inside the system) is already there
         if place.startswith(system) or any(place.startswith(parent.rstrip("/") + "/") for parent in kept):
             continue
+        if any(private == place or private.startswith(place.rstrip("/") + "/") for private in _PRIVATE_DIRS):
+            continue  # a script run from /tmp puts /tmp on sys.path: the host's /tmp must not cover the sandbox's
         kept.append(place)
     return kept
+
+
+_PRIVATE_DIRS: Final = ("/tmp", "/var/tmp", "/dev/shm")
+"""Scratch directories that are the sandbox's own (emptied between calls), never the host's."""
 
 
 def find_sandbox(prefer: str | None = None) -> Sandbox:

@@ -7,6 +7,8 @@ here) and checks what the tournament gets back: outcomes decided by the caller, 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -194,3 +196,16 @@ def test_the_conformance_kit_runs_confined_and_stops_a_hanging_solver(attacks: P
     assert not raising.passed
     assert raising.checks == ()
     assert check_in_worker("baseline").passed
+
+
+def test_the_hosts_scratch_directories_never_cover_the_sandboxes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tournament.sandbox import _exposed
+
+    inside = Path(tempfile.mkdtemp())  # a plugin directory under /tmp is still seen ...
+    monkeypatch.setattr(sys, "path", [*sys.path, "/tmp", "/", str(inside)])
+    exposed = _exposed(sys.executable)
+    # ... but a script run from /tmp, which puts /tmp itself on sys.path, must not bind the host's /tmp (its
+    # files, other runs' stores) over the sandbox's private one, nor "/" over everything.
+    assert "/tmp" not in exposed
+    assert "/" not in exposed
+    assert str(inside.resolve()) in exposed
