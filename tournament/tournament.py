@@ -253,6 +253,13 @@ class TournamentConfig:
                 "bidding",
                 f"open bids are for batch auctions; in a {self.auction} auction the solvers race instead",
             )
+        if self.auction == "continuous":
+            if self.mechanism not in ("fair", "first_come"):
+                raise InvalidInput(
+                    "mechanism",
+                    f"continuous execution selects by arrival (first_come); {self.mechanism!r} is for batch auctions",
+                )
+            object.__setattr__(self, "mechanism", "first_come")
         if self.auction == "continuous" and self.batch_blocks != 1:
             raise InvalidInput("batch_blocks", "continuous execution has no batches: leave batch_blocks at 1")
         if not isinstance(self.arbitrage, bool):
@@ -830,7 +837,7 @@ class _Play:
         outcome = market.settle(
             pending.instance,
             submissions,
-            mechanism="first_come" if continuous else config.mechanism,
+            mechanism=config.mechanism,
             mechanism_options=self._race(pending) if continuous else None,
             scoring=config.scoring,
             seed=mechanism_seed(config.seed, pending.index),

@@ -22,9 +22,12 @@ def study_mechanisms(
     mechanisms: Annotated[
         str,
         typer.Option(
-            help="Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open, dutch, priority."
+            help=(
+                "Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open, dutch, priority, "
+                "continuous."
+            )
         ),
-    ] = "fair,single,fba:24s,open",
+    ] = "fair,continuous,fba:24s,dutch,priority",
     solvers: Annotated[str, typer.Option(help="Comma-separated solvers that bid under every mechanism.")] = (
         "baseline,split"
     ),
@@ -34,10 +37,14 @@ def study_mechanisms(
     seed: Annotated[int, typer.Option(help="The top seed: every mechanism sees the same flow.")] = 0,
     workers: Annotated[int, typer.Option(help="Solver processes at once.")] = 1,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per solver call.")] = 5.0,
+    arbitrage: Annotated[
+        bool, typer.Option(help="Arbitrageurs trade behind shocks and settlements under every mechanism.")
+    ] = True,
+    executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
     report: Annotated[Path | None, typer.Option(help="Write the comparison as an HTML page.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Run each mechanism on the same seeded flow and compare trader surplus, fills, delays and concentration."""
+    """Run each mechanism on the same seeded flow: trader surplus, fills, delays, LP loss to arbitrage, who wins."""
     from liquidity.errors import ArenaError
     from tournament.study import study_mechanisms as run
 
@@ -58,6 +65,8 @@ def study_mechanisms(
             seed=seed,
             workers=workers,
             time_limit_s=time_limit,
+            arbitrage=arbitrage,
+            executor=executor,
             progress=shown,
         )
     except ArenaError as error:
@@ -69,20 +78,21 @@ def study_mechanisms(
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
-    header = ["Mechanism", "Auctions", "Fill rate", "Trader surplus (e15)", "95% CI", "bp of volume", "Median fill s"]
-    header += ["Unsettled", "Win HHI", "Nakamoto 1/3", "Nakamoto 1/2"]
+    header = ["Mechanism", "Auctions", "Fill rate", "Trader surplus (e15)", "bp of volume", "Median fill s"]
+    header += ["Failed fills", "LP loss (e15)", "Arb profit (e15)", "Filler profit (e15)", "Win HHI", "Nakamoto 1/2"]
     rows = [
         [
             row.label,
             str(row.auctions),
-            f"{row.fill_rate:.3f}",
-            f"{row.oracle_surplus / 1e15:.3f}",
-            f"{row.oracle_surplus_interval[0] / 1e15:.3f} .. {row.oracle_surplus_interval[1] / 1e15:.3f}",
+            f"{row.fill_rate:.3f}\n[{row.fill_rate_interval[0]:.3f}, {row.fill_rate_interval[1]:.3f}]",
+            f"{row.oracle_surplus / 1e15:.3f}\n{_interval(row.oracle_surplus_interval)}",
             f"{row.oracle_surplus_bps:.1f}",
             "-" if row.median_fill_s is None else f"{row.median_fill_s:g}",
             str(row.unsettled),
+            f"{row.lp_loss / 1e15:.3f}\n{_interval(row.lp_loss_interval)}",
+            f"{row.arbitrage_profit / 1e15:.3f}\n{_interval(row.arbitrage_profit_interval)}",
+            f"{row.filler_profit / 1e15:.3f}",
             f"{row.win_hhi:.3f}",
-            str(row.nakamoto_33),
             str(row.nakamoto_50),
         ]
         for row in result.rows
@@ -91,3 +101,13 @@ def study_mechanisms(
     print_table(title, header, rows)
     if report is not None:
         stderr.print(f"wrote {safe(report)}", highlight=False)
+    stderr.print(
+        "[dim][95% bootstrap intervals over episodes] under each figure. Failed fills: winners whose route no longer "
+        "executed on the moved pools. LP loss: what liquidity providers lost to arbitrageurs against rebalancing at "
+        "the oracle; arb profit: what the arbitrageurs kept after gas.[/]",
+        highlight=False,
+    )
+
+
+def _interval(bounds: tuple[int, int]) -> str:
+    return f"[{bounds[0] / 1e15:.3f}, {bounds[1] / 1e15:.3f}]"
