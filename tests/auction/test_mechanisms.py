@@ -334,3 +334,30 @@ def test_optimal_is_never_below_fair_and_winners_are_compatible(bids: list[Bid],
     assert all(reference <= optimal.total_score for reference in optimal.reference_scores.values())
     # Deterministic for a seed.
     assert FairCombinatorial(max_winners=3).select(bids, seed=seed) == fair
+
+
+def test_first_come_serves_each_intent_to_the_first_single_intent_bid_in_arrival_order() -> None:
+    from auction.mechanisms import FirstCome
+
+    def one(solver: str, uid: str, total: int, solution: str = "1") -> Bid:
+        return Bid(solver=solver, solution_id=solution, score=Score(total=total), orders=frozenset({uid}))
+
+    batch = Bid(solver="s3", solution_id="b", score=Score(total=999), orders=frozenset({"o1", "o2"}))
+    bids = [one("s1", "o1", 10), one("s2", "o1", 50), one("s2", "o2", 20, "2"), one("s1", "o3", 5, "3"), batch]
+    mechanism = FirstCome(
+        sequence=("o3", "o1", "o2"), arrival_s={"o1": {"s1": 0.01, "s2": 0.05}, "o2": {"s2": 0.2}, "o3": {"s1": 0.3}}
+    )
+    selection = mechanism.select(bids, seed=0)
+    # The faster bid wins o1 although it scores less; the bundle of two intents plays no part; o3 arrived first.
+    assert [(bid.solver, next(iter(bid.orders))) for bid in selection.winners] == [
+        ("s1", "o3"),
+        ("s1", "o1"),
+        ("s2", "o2"),
+    ]
+    assert dict(selection.reference_scores) == {"s1": 70, "s2": 15}  # without s1: s2 takes o1 (50) and o2 (20)
+    ties = {
+        FirstCome().select([one("a", "o1", 1), one("b", "o1", 1)], seed=seed).winners[0].solver for seed in range(20)
+    }
+    assert ties == {"a", "b"}  # equal arrivals: the seeded shuffle decides
+    with pytest.raises(InvalidInput, match="non-negative number of seconds"):
+        FirstCome(arrival_s={"o1": {"s1": -1.0}})
