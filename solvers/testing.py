@@ -18,7 +18,10 @@ It checks, on three small synthetic instances (or the ones given) and each seed:
   each valid when replayed) and can be written as JSON;
 * ``time_limit``: each ``solve`` takes no longer than ``traits.time_limit_s`` (or the ``time_limit_s`` given);
 * ``respond`` (only for a solver that overrides :meth:`~solvers.Solver.respond`, the open-bid hook): shown the
-  baseline's bids, it returns ``None`` or a list of valid solutions, the same for the same seed.
+  baseline's bids, it returns ``None`` or a list of valid solutions, the same for the same seed;
+* ``quote`` (only for a solver that overrides :meth:`~solvers.Solver.quote`, the continuous market's hook): a list
+  of solutions, each filling one intent alone, no intent twice, unique ids, each valid on its own, the same for
+  the same seed.
 
 Every failure is collected; if there is any, :class:`ConformanceError` (an ``AssertionError``, so pytest shows
 it as a test failure) lists them all, each with the check, the instance, the seed and the reason.
@@ -53,7 +56,7 @@ from solvers.base import Solver, Traits
 
 __all__ = ["CHECKS", "ConformanceError", "ConformanceReport", "Failure", "Run", "check_solver", "default_instances"]
 
-CHECKS: Final = ("interface", "determinism", "validity", "time_limit", "respond")
+CHECKS: Final = ("interface", "determinism", "validity", "time_limit", "respond", "quote")
 """The checks :func:`check_solver` runs, in order."""
 
 DEFAULT_SEEDS: Final = (0, 1)
@@ -112,6 +115,7 @@ class ConformanceReport:
         runs: Every timed ``solve`` call (the repeated call of the determinism check is not listed).
         failures: Every failed check; empty when the solver conforms.
         responds: Whether the solver overrides the open-bid hook (so the ``respond`` check ran).
+        quotes: Whether it overrides the continuous market's hook (so the ``quote`` check ran).
     """
 
     solver: str
@@ -119,6 +123,7 @@ class ConformanceReport:
     runs: tuple[Run, ...]
     failures: tuple[Failure, ...] = ()
     responds: bool = False
+    quotes: bool = False
 
     @property
     def passed(self) -> bool:
@@ -138,6 +143,8 @@ class ConformanceReport:
         )
         if self.responds:
             ran.add("respond")
+        if self.quotes:
+            ran.add("quote")
         return tuple(check for check in CHECKS if check not in failed and check in ran)
 
     @property
@@ -147,7 +154,8 @@ class ConformanceReport:
 
     def __str__(self) -> str:
         head = (
-            f"{self.solver}: {len(self.checks)}/{len(CHECKS) - (not self.responds)} checks passed over "
+            f"{self.solver}: {len(self.checks)}/{len(CHECKS) - (not self.responds) - (not self.quotes)} checks "
+            "passed over "
             f"{len(self.runs)} runs, "
             f"slowest solve {self.max_seconds:.3f} s (limit {self.time_limit_s:g} s)"
         )
@@ -161,6 +169,7 @@ class ConformanceReport:
             "checks": list(self.checks),
             "timeLimitS": self.time_limit_s,
             "responds": self.responds,
+            "quotes": self.quotes,
             "runs": [
                 {
                     "instance": run.instance,
@@ -209,6 +218,7 @@ def report_from_json(data: Any) -> ConformanceReport:
             runs=runs,
             failures=failures,
             responds=bool(data.get("responds", False)),
+            quotes=bool(data.get("quotes", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not a conformance report: {error}") from None
@@ -265,9 +275,14 @@ def check_solver(
             _check_instance(subject, label, instance, seeds, limit, failures, runs)
             if type(subject).respond is not Solver.respond:
                 _check_respond(subject, label, instance, seeds, failures)
+            if type(subject).quote is not Solver.quote:
+                _check_quote(subject, label, instance, seeds, failures)
     unique = tuple(dict.fromkeys(failures))  # the same problem found twice is listed once
     responds = subject is not None and type(subject).respond is not Solver.respond
-    report = ConformanceReport(solver=label, time_limit_s=limit, runs=tuple(runs), failures=unique, responds=responds)
+    quotes = subject is not None and type(subject).quote is not Solver.quote
+    report = ConformanceReport(
+        solver=label, time_limit_s=limit, runs=tuple(runs), failures=unique, responds=responds, quotes=quotes
+    )
     if failures:
         raise ConformanceError(report)
     return report
@@ -380,6 +395,46 @@ def _check_respond(
                     failures.append(Failure(check="respond", instance=where, seed=seed, reason=reason))
         if answers[0] != answers[1]:
             failures.append(Failure(check="respond", instance=where, seed=seed, reason="the same seed, other answers"))
+
+
+def _check_quote(
+    subject: Solver, label: str, instance: AuctionInstance, seeds: Sequence[int], failures: list[Failure]
+) -> None:
+    """The continuous market's hook: one-intent solutions, no intent twice, each valid alone, deterministic."""
+    where = instance.id or "instance"
+    for seed in seeds:
+
+        def fail(reason: str, seed: int = seed) -> None:
+            failures.append(Failure(check="quote", instance=where, seed=seed, reason=reason))
+
+        answers = []
+        quotes: list[Solution] = []
+        for _ in range(2):
+            try:
+                subject.reset(seed=seed)
+                answer: object = subject.quote(instance)
+            except Exception as error:
+                fail(f"raised {_show(error)}")
+                return
+            if not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer):
+                fail(f"returned {type(answer).__name__}, not a list of auction.Solution")
+                return
+            quotes = answer
+            answers.append([json.dumps(solution_to_json(item), sort_keys=True) for item in quotes])
+        ids = [quote.id for quote in quotes]
+        if len(set(ids)) != len(ids):
+            fail("two quotes share an id")
+        filled = [trade.order for quote in quotes for trade in quote.trades]
+        if any(len(quote.trades) != 1 for quote in quotes):
+            fail("a quote must fill exactly one intent (continuous execution has no batch)")
+        elif len(set(filled)) != len(filled):
+            fail("an intent is quoted twice")
+        for quote in quotes:
+            for verdict in validate_submission(instance, Submission(solver=label, solutions=(quote,))):
+                if not verdict.valid:
+                    fail(f"quote {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}")
+        if answers[0] != answers[1]:
+            fail("the same seed, other quotes")
 
 
 def _solve(subject: Solver, instance: AuctionInstance, seed: int, fail: _Fail) -> tuple[list[Solution] | None, float]:

@@ -133,10 +133,19 @@ def tournament_run(
         str,
         typer.Option(
             help="batch (the solvers bid, the mechanism picks winners), dutch (each intent's price decays from "
-            "above the oracle to its limit; the solvers fill as fillers) or priority (fillers race on priority "
-            "fees, which buy the swapper a better price)."
+            "above the oracle to its limit; the solvers fill as fillers), priority (fillers race on priority "
+            "fees, which buy the swapper a better price) or continuous (each intent on its own, in arrival order, "
+            "by the first solver's quote to reach the block producer)."
         ),
     ] = "batch",
+    arbitrage: Annotated[
+        bool,
+        typer.Option(
+            "--arbitrage",
+            help="Arbitrageurs, one per region, race to trade shocked and traded pools back to the oracle; each "
+            "auction records what LPs lost to them.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -183,6 +192,7 @@ def tournament_run(
         bidding=bidding,
         batch_blocks=batch_blocks,
         auction=auction,
+        arbitrage=arbitrage,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -215,6 +225,7 @@ def _play(
     bidding: str = "sealed",
     batch_blocks: int = 1,
     auction: str = "batch",
+    arbitrage: bool = False,
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -242,6 +253,7 @@ def _play(
                 bidding=bidding,
                 batch_blocks=batch_blocks,
                 auction=auction,
+                arbitrage=arbitrage,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)

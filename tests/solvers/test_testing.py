@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_a_conforming_solver_gets_a_report() -> None:
     report = check_solver(Direct)
     assert isinstance(report, ConformanceReport)
     assert report.passed
-    assert report.checks == tuple(check for check in CHECKS if check != "respond")  # it has no open-bid hook
+    assert report.checks == tuple(c for c in CHECKS if c not in ("respond", "quote"))  # it has neither hook
     assert report.solver == "direct"
     assert report.time_limit_s == 5.0
     assert len(report.runs) == 6
@@ -259,11 +260,10 @@ def test_a_solver_that_always_raises_passes_no_check_that_needs_an_answer() -> N
 
 
 def test_the_open_bid_hook_is_checked_only_where_a_solver_has_one() -> None:
-    from dataclasses import replace
 
     from solvers.copycat import CopycatSolver
 
-    assert check_solver(CopycatSolver).checks == CHECKS
+    assert check_solver(CopycatSolver).checks == tuple(check for check in CHECKS if check != "quote")
     assert "respond" not in check_solver(Direct).checks
 
     class Forger(Solver):
@@ -280,3 +280,33 @@ def test_the_open_bid_hook_is_checked_only_where_a_solver_has_one() -> None:
     with pytest.raises(ConformanceError, match=r"\[respond\].*is invalid") as caught:
         check_solver(Forger)
     assert "respond" not in caught.value.report.checks
+
+
+def test_the_quote_hook_is_checked_only_where_a_solver_has_one() -> None:
+    class Quoter(Direct):
+        name = "quoter"
+
+        def quote(self, instance: AuctionInstance) -> list[Solution]:
+            return [replace(fill, id=fill.trades[0].order) for fill in direct_fills(instance)]
+
+    class Bundler(Direct):
+        name = "bundler"
+
+        def quote(self, instance: AuctionInstance) -> list[Solution]:
+            fills = direct_fills(instance)
+            if len(fills) < 2:
+                return fills
+            first, second = fills[:2]
+            merged = replace(first, trades=first.trades + second.trades, interactions=first.interactions)
+            return [merged, replace(second, id="1"), replace(second, id="1")]
+
+    report = check_solver(Quoter)
+    assert report.quotes
+    assert "quote" in report.checks
+    assert "5/5 checks passed" in str(report)  # no open-bid hook: respond is not counted
+    with pytest.raises(ConformanceError) as caught:
+        check_solver(Bundler)
+    reasons = {failure.reason for failure in caught.value.report.failures if failure.check == "quote"}
+    assert "two quotes share an id" in reasons
+    assert "a quote must fill exactly one intent (continuous execution has no batch)" in reasons
+    assert "quote" not in caught.value.report.checks
