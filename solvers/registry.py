@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
@@ -127,11 +128,29 @@ class SolverEntry:
 SolverFactory = Callable[[], Solver]
 
 
+_REMEMBERED: dict[tuple[str, ...], list[tuple[EntryPoint, str, str]]] = {}
+"""Entry points read ahead for an import path (:func:`remember_entry_points`)."""
+
+
+def remember_entry_points() -> None:
+    """Read the entry points for the current ``sys.path`` once and keep them for that path.
+
+    A sandbox's zygote calls this before it forks a solver call, so that no call spends its time reading the
+    installed metadata again (about 40 ms). Reading metadata runs no plugin code.
+    """
+    _REMEMBERED[tuple(sys.path)] = _read_entry_points()
+
+
 def _entry_points() -> list[tuple[EntryPoint, str, str]]:
     """Every entry point of :data:`ENTRY_POINT_GROUP` with its distribution's name and version.
 
     This is the seam tests patch to register solvers without installing anything (see the module docs).
     """
+    remembered = _REMEMBERED.get(tuple(sys.path))
+    return list(remembered) if remembered is not None else _read_entry_points()
+
+
+def _read_entry_points() -> list[tuple[EntryPoint, str, str]]:
     found: list[tuple[EntryPoint, str, str]] = []
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         dist = entry_point.dist

@@ -101,6 +101,7 @@ class _Zygote:
 
     def call(self, request: dict[str, Any]) -> None:
         token = str(request.get("call"))
+        _remember(request.get("path"))
         reader, writer = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: it never returns
@@ -180,6 +181,23 @@ class _Zygote:
                         shutil.rmtree(path, ignore_errors=True)
                     else:
                         os.unlink(path)
+
+
+def _remember(path: object) -> None:
+    """Read the solver registry's metadata for the call's import path here, once per path, before forking."""
+    if not isinstance(path, list):
+        return
+    saved = sys.path[:]
+    sys.path[:] = [entry for entry in path if isinstance(entry, str)]
+    try:
+        from solvers.registry import _REMEMBERED, remember_entry_points
+
+        if tuple(sys.path) not in _REMEMBERED:
+            remember_entry_points()
+    except Exception:  # the child reads the metadata itself, and says what went wrong
+        pass
+    finally:
+        sys.path[:] = saved
 
 
 def _child(request: dict[str, Any], writer: int, control: int) -> None:
