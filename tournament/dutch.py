@@ -19,6 +19,16 @@ less the runner-up's; the proposer gets the runner-up's. The settlement on the p
 who gets its surplus differs from a batch auction, where competition hands it to the swapper. Bundles have no
 Dutch form and are left out of a Dutch auction.
 
+**Exclusive fillers** (UniswapX V2's ``exclusiveFiller``, ``exclusivityEndTime`` and ``exclusivityOverrideBps``):
+with an exclusivity window, each intent names one filler when it arrives, the winner of the request for quotes
+that priced it (this model does not simulate the quotes: it draws the winner among the solvers with the seed).
+Until the window's end (included) another filler may fill only by giving the swapper ``override_bps`` more than
+the curve (:func:`intents.dutch.exclusive_output`, rounded up), and not at all when ``override_bps`` is 0. A buy
+intent's override is taken on what the swapper pays: at most ``curve * 10000 / (10000 + override_bps)``, rounded
+down (UniswapX scales outputs; this is the same price move on the input). :func:`enforce_exclusivity` drops the
+solutions that break it (they would revert on chain) and prices the overrides of the others, which the swapper
+gets on top of the curve.
+
 Examples:
     >>> curve = DutchCurve(kind="sell", start=1050, end=1000, start_s=0, end_s=48)
     >>> curve.amount(0), curve.amount(24), curve.amount(48)
@@ -33,16 +43,20 @@ from typing import Any, Final
 
 from auction.instance import AuctionInstance
 from auction.scoring import NATIVE_UNIT
+from auction.solution import Submission
+from auction.validation import validate
 from intents import SwapIntent
-from intents.dutch import linear_decay
+from intents.dutch import BPS, exclusive_output, linear_decay
 
 __all__ = [
     "DEFAULT_PREMIUM_BPS",
     "PRIORITY_SWAPPER_SHARE_BPS",
     "DutchCurve",
+    "Exclusivity",
     "curve_for",
     "decayed_instance",
     "dutch_payoffs",
+    "enforce_exclusivity",
     "flat_curves",
 ]
 
@@ -125,13 +139,118 @@ def decayed_instance(
     return replace(instance, intents=tuple(intents))
 
 
-def dutch_payoffs(result: Any, winners: Sequence[Any], *, swapper_share_bps: int = 0) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exclusivity:
+    """An intent's exclusive filler and the last second of its window (see the module docs)."""
+
+    filler: str
+    until_s: int
+
+
+def enforce_exclusivity(
+    instance: AuctionInstance,
+    submissions: Sequence[Submission],
+    exclusive: Mapping[str, Exclusivity],
+    *,
+    override_bps: int,
+    now: int,
+) -> tuple[list[Submission], dict[tuple[str, str, str], int], list[tuple[str, str, str]]]:
+    """The solutions that respect every exclusive window, the overrides they pay, and the ones dropped.
+
+    Returns ``(submissions kept, overrides, barred)``: ``overrides`` maps ``(solver, solution id, intent uid)`` to
+    the override's value in numeraire wei (what the swapper gets above the curve for being filled by another
+    filler inside the window); ``barred`` lists ``(solver, solution id, reason)`` of the solutions dropped. A
+    solution that does not validate is kept as it is: the auction rejects it with its own reason.
+
+    Examples:
+        >>> from auction import generate_instance
+        >>> instance = generate_instance(1, orders=2)
+        >>> kept, overrides, barred = enforce_exclusivity(instance, [], {}, override_bps=0, now=0)
+        >>> kept, overrides, barred
+        ([], {}, [])
+    """
+    intents = {intent.uid: intent for intent in instance.intents if isinstance(intent, SwapIntent)}
+    kept: list[Submission] = []
+    overrides: dict[tuple[str, str, str], int] = {}
+    barred: list[tuple[str, str, str]] = []
+    for submission in submissions:
+        solutions = []
+        for solution in submission.solutions:
+            verdict = validate(instance, solution)
+            reason, owed = None, {}
+            for execution in verdict.executions if verdict.valid else ():
+                window = exclusive.get(execution.order)
+                intent = intents.get(execution.order)
+                if window is None or intent is None or now > window.until_s or window.filler == submission.solver:
+                    continue
+                problem, extra = _override(instance, intent, execution, window, submission.solver, override_bps, now)
+                if problem is not None:
+                    reason = problem
+                    break
+                owed[execution.order] = extra
+            if reason is not None:
+                barred.append((submission.solver, solution.id, reason))
+                continue
+            solutions.append(solution)
+            overrides.update({(submission.solver, solution.id, uid): value for uid, value in owed.items()})
+        kept.append(replace(submission, solutions=tuple(solutions)))
+    return kept, overrides, barred
+
+
+def _override(
+    instance: AuctionInstance,
+    intent: SwapIntent,
+    execution: Any,
+    window: Exclusivity,
+    filler: str,
+    override_bps: int,
+    now: int,
+) -> tuple[str | None, int]:
+    """Why a fill by a non-exclusive filler inside the window is barred, or ``(None, override value)``."""
+    if intent.kind == "sell":
+        limit = -(-intent.buy_amount * execution.executed_sell // intent.sell_amount)
+        owed = exclusive_output(
+            limit,
+            exclusive=window.filler,
+            filler=filler,
+            exclusivity_end=window.until_s,
+            override_bps=override_bps,
+            now=now,
+        )
+        if owed is None:
+            return f"intent {intent.uid} is exclusive to {window.filler} until {window.until_s}", 0
+        if execution.executed_buy < owed:
+            return (
+                f"intent {intent.uid} is exclusive to {window.filler} until {window.until_s}: another filler must "
+                f"give {owed} (+{override_bps} bp), not {execution.executed_buy}"
+            ), 0
+        return None, _worth(instance, intent.buy, owed - limit) or 0
+    limit = intent.sell_amount * execution.executed_buy // intent.buy_amount
+    if override_bps == 0:
+        return f"intent {intent.uid} is exclusive to {window.filler} until {window.until_s}", 0
+    most = limit * BPS // (BPS + override_bps)
+    if execution.executed_sell > most:
+        return (
+            f"intent {intent.uid} is exclusive to {window.filler} until {window.until_s}: another filler may take "
+            f"at most {most} (-{override_bps} bp), not {execution.executed_sell}"
+        ), 0
+    return None, _worth(instance, intent.sell, limit - most) or 0
+
+
+def dutch_payoffs(
+    result: Any,
+    winners: Sequence[Any],
+    *,
+    swapper_share_bps: int = 0,
+    overrides: Mapping[tuple[str, str, str], int] | None = None,
+) -> dict[str, Any]:
     """Per filled intent the winner's gain above the curve, the runner-up's, and who gets what (numeraire wei).
 
     ``result`` is the auction's :class:`~auction.run.AuctionResult` on the decayed instance; ``winners`` the bids
     that settled. The scores per intent (CIP-38 surplus above the curve) are each filler's gain. The winner pays
     the runner-up's gain as its priority fee; ``swapper_share_bps`` of that fee reaches the swapper as a better
-    price (a priority order's output grows with the fee), the rest the proposer.
+    price (a priority order's output grows with the fee), the rest the proposer. An exclusivity override
+    (``overrides``, from :func:`enforce_exclusivity`) goes to the swapper out of the winner's gain first.
     """
     best_by_other: dict[str, dict[str, int]] = {}
     for outcome in result.outcomes:
@@ -144,7 +263,8 @@ def dutch_payoffs(result: Any, winners: Sequence[Any], *, swapper_share_bps: int
     for bid in winners:
         for uid, gain in sorted(bid.score.by_order.items()):
             others = [g for solver, g in best_by_other.get(uid, {}).items() if solver != bid.solver]
-            runner_up = max(0, min(gain, max(others, default=0)))
+            override = min(gain, (overrides or {}).get((bid.solver, bid.solution_id, uid), 0))
+            runner_up = max(0, min(gain - override, max(others, default=0)))
             to_swapper = runner_up * swapper_share_bps // 10_000
             fills.append(
                 {
@@ -152,7 +272,8 @@ def dutch_payoffs(result: Any, winners: Sequence[Any], *, swapper_share_bps: int
                     "filler": bid.solver,
                     "gain": str(gain),
                     "priority_fee": str(runner_up - to_swapper),
-                    "to_swapper": str(to_swapper),
+                    "to_swapper": str(to_swapper + override),
+                    **({"override": str(override)} if override else {}),
                 }
             )
     gained = sum(int(fill["gain"]) for fill in fills)

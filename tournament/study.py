@@ -21,6 +21,8 @@ Mechanisms, by name:
 ``open``               ``fair`` with open bids: each solver sees the others' bids (:meth:`solvers.Solver.respond`)
 ``dutch``              Dutch auctions: every intent's price decays from above the oracle to its limit, the solvers
                        fill as fillers and race for the rest (:mod:`tournament.dutch`)
+``dutch:<n>s[:<b>bp]``  Dutch auctions whose intents belong to one exclusive filler for ``n`` seconds, in which the
+                       others must give the swapper ``b`` bp more (none: they may not fill)
 ``priority``           a priority-fee auction: intents at their limits, fillers racing on priority fees that buy
                        the swapper a better price
 ``continuous``         continuous execution: each intent on its own, in arrival order, by the first solver's quote
@@ -33,7 +35,9 @@ proposers.
 
 Examples:
     >>> parse_mechanism("fba:24s", block_seconds=12.0)
-    MechanismSpec(label='fba:24s', mechanism='fair', batch_blocks=2, bidding='sealed', auction='batch')
+    MechanismSpec(label='fba:24s', mechanism='fair', batch_blocks=2, bidding='sealed', auction='batch', ...)
+    >>> parse_mechanism("dutch:24s:30bp", block_seconds=12.0).override_bps
+    30
     >>> parse_mechanism("continuous", block_seconds=12.0).auction
     'continuous'
     >>> parse_mechanism("lottery", block_seconds=12.0)
@@ -71,6 +75,8 @@ class MechanismSpec:
     batch_blocks: int
     bidding: str
     auction: str = "batch"
+    exclusivity_s: int = 0
+    override_bps: int = 0
 
 
 def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
@@ -88,6 +94,20 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="sealed", auction=name)
     if name == "continuous":
         return MechanismSpec(label=name, mechanism="first_come", batch_blocks=1, bidding="sealed", auction=name)
+    exclusive = re.fullmatch(r"dutch:(\d+)s(?::(\d+)bp)?", name)
+    if exclusive is not None:
+        seconds, bps = int(exclusive[1]), int(exclusive[2] or 0)
+        if seconds < 1:
+            raise InvalidInput("mechanisms", f"{name!r}: the exclusivity window must be at least 1 s")
+        return MechanismSpec(
+            label=name,
+            mechanism="fair",
+            batch_blocks=1,
+            bidding="sealed",
+            auction="dutch",
+            exclusivity_s=seconds,
+            override_bps=bps,
+        )
     match = re.fullmatch(r"fba:(\d+(?:\.\d+)?)([bs])", name)
     if match is not None:
         amount, unit = float(match[1]), match[2]
@@ -98,7 +118,8 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
                 f"{name!r}: the interval must be a whole number of {block_seconds:g} s blocks, at least one",
             )
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=round(blocks), bidding="sealed")
-    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch", "priority", "continuous"])
+    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch", "dutch:<n>s[:<b>bp]", "priority"])
+    known += ", continuous"
     raise InvalidInput("mechanisms", f"unknown mechanism {name!r}; built: {known}")
 
 
@@ -281,6 +302,8 @@ def study_mechanisms(
             batch_blocks=spec.batch_blocks,
             auction=spec.auction,
             arbitrage=arbitrage,
+            exclusivity_s=spec.exclusivity_s,
+            override_bps=spec.override_bps,
         )
         store = ResultStore.memory()
         try:

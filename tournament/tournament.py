@@ -79,9 +79,11 @@ from tournament.arbitrage import ArbitrageDesk
 from tournament.dutch import (
     PRIORITY_SWAPPER_SHARE_BPS,
     DutchCurve,
+    Exclusivity,
     curve_for,
     decayed_instance,
     dutch_payoffs,
+    enforce_exclusivity,
     flat_curves,
 )
 from tournament.market import AuctionOutcome, Market
@@ -113,6 +115,9 @@ _MECHANISM_STREAM: Final = 0x3EC4_A515
 
 _RACE_STREAM: Final = 0x7ACE_5EED
 """Mixed into an episode's seed for the draws of its continuous races."""
+
+_EXCLUSIVE_STREAM: Final = 0xE8C1_051E
+"""Mixed into an episode's seed for the draws of its Dutch intents' exclusive fillers."""
 
 RACE_JITTER_S: Final = 0.002
 """Continuous execution: the mean exponential jitter on a quote's way to the block producer (seconds)."""
@@ -169,6 +174,11 @@ class TournamentConfig:
         bidding: ``sealed`` (the default, as CoW's: a solver sees only the instance) or ``open``: after every
             solver has proposed, each is shown the others' bids and may replace its own
             (:meth:`solvers.Solver.respond`). A second, equally isolated call per solver and auction.
+        exclusivity_s: Dutch auctions: each intent's exclusive filler (UniswapX's ``exclusiveFiller``, drawn with
+            the seed among the solvers as the winner of its request for quotes) has this many seconds from its
+            arrival (the end included) in which the others may fill only with ``override_bps`` more for the
+            swapper (:func:`tournament.dutch.enforce_exclusivity`). 0: no exclusivity.
+        override_bps: The override (0: strict exclusivity, nobody else fills inside the window).
         arbitrage: Arbitrageurs on the market (:mod:`tournament.arbitrage`): a price shock moves only the
             reference prices, and arbitrageurs, one per region racing to each block producer, trade the moved
             constant-product pools back with the pools' exact math, after the shock and after every auction's
@@ -196,6 +206,8 @@ class TournamentConfig:
     batch_blocks: int = 1
     auction: str = "batch"
     arbitrage: bool = False
+    exclusivity_s: int = 0
+    override_bps: int = 0
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -262,6 +274,13 @@ class TournamentConfig:
             object.__setattr__(self, "mechanism", "first_come")
         if self.auction == "continuous" and self.batch_blocks != 1:
             raise InvalidInput("batch_blocks", "continuous execution has no batches: leave batch_blocks at 1")
+        for name, value in (("exclusivity_s", self.exclusivity_s), ("override_bps", self.override_bps)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(name, f"must be a non-negative integer, got {value!r}")
+        if self.exclusivity_s and self.auction != "dutch":
+            raise InvalidInput("exclusivity_s", "exclusive fillers are for Dutch auctions: give auction='dutch'")
+        if self.override_bps and not self.exclusivity_s:
+            raise InvalidInput("override_bps", "an override is paid inside an exclusivity window: give exclusivity_s")
         if not isinstance(self.arbitrage, bool):
             raise InvalidInput("arbitrage", f"must be True or False, got {self.arbitrage!r}")
         if self.arbitrage and self.scenario == REPLAY:
@@ -297,6 +316,7 @@ class TournamentConfig:
             | ({"batch_blocks": self.batch_blocks} if self.batch_blocks != 1 else {})
             | ({"auction": self.auction} if self.auction != "batch" else {})
             | ({"arbitrage": True} if self.arbitrage else {})
+            | ({"exclusivity_s": self.exclusivity_s, "override_bps": self.override_bps} if self.exclusivity_s else {})
         )
 
     @property
@@ -361,6 +381,10 @@ class _Episode:
     """With arbitrage: the episode's arbitrageurs."""
     racing: np.random.Generator | None = None
     """Continuous execution: the draws of the solvers' races (producers and jitter), in block order."""
+    exclusive: dict[str, Exclusivity] = field(default_factory=dict)
+    """Dutch auctions with exclusivity: each intent's exclusive filler and window."""
+    quotes: np.random.Generator | None = None
+    """Dutch auctions with exclusivity: the draws of who won each intent's request for quotes, in arrival order."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -411,6 +435,8 @@ class Tournament:
             :attr:`TournamentConfig.batch_blocks`).
         auction: ``batch``, ``dutch``, ``priority`` or ``continuous`` (see :attr:`TournamentConfig.auction`).
         arbitrage: Arbitrageurs on the market (see :attr:`TournamentConfig.arbitrage`).
+        exclusivity_s: Dutch auctions' exclusivity window (see :attr:`TournamentConfig.exclusivity_s`).
+        override_bps: Its override (see :attr:`TournamentConfig.override_bps`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -437,6 +463,8 @@ class Tournament:
         batch_blocks: int = 1,
         auction: str = "batch",
         arbitrage: bool = False,
+        exclusivity_s: int = 0,
+        override_bps: int = 0,
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -467,6 +495,8 @@ class Tournament:
             batch_blocks=batch_blocks,
             auction=auction,
             arbitrage=arbitrage,
+            exclusivity_s=exclusivity_s,
+            override_bps=override_bps,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -574,6 +604,7 @@ class _Play:
                     carrier=self._carrier(number, market.now),
                     desk=desk,
                     racing=self._racing(number),
+                    quotes=self._quotes(number),
                 )
             )
         tasks = [task for episode in episodes for task in self._next(episode)]
@@ -601,6 +632,12 @@ class _Play:
         if self.config.auction != "continuous":
             return None
         return np.random.default_rng(np.random.SeedSequence([episode_seed(self.config.seed, episode), _RACE_STREAM]))
+
+    def _quotes(self, episode: int) -> np.random.Generator | None:
+        if not self.config.exclusivity_s:
+            return None
+        seed = episode_seed(self.config.seed, episode)
+        return np.random.default_rng(np.random.SeedSequence([seed, _EXCLUSIVE_STREAM]))
 
     def _max_solutions(self, instance: AuctionInstance) -> int:
         """Solutions counted per solver: CoW's 3, or one quote per intent in a continuous market."""
@@ -703,6 +740,9 @@ class _Play:
             if isinstance(intent, SwapIntent):
                 episode.originals[uid] = intent
                 episode.curves[uid] = curve_for(intent, instance, now=now, last_s=now + (lifetime - 1) * block_s)
+                if episode.quotes is not None:  # who won its request for quotes (not simulated: a seeded draw)
+                    filler = self.config.solvers[int(episode.quotes.integers(len(self.config.solvers)))]
+                    episode.exclusive[uid] = Exclusivity(filler=filler, until_s=now + self.config.exclusivity_s)
 
     def _finished(self, result: SolveResult) -> list[SolveTask]:
         """Record a solver call's outcome; when its auction is complete, settle it and open the next one."""
@@ -830,6 +870,17 @@ class _Play:
             except InvalidSolution:
                 continue  # unreadable: recorded as invalid, and no part of the auction
         market = pending.episode.market
+        at = market.now  # the auction's time (settling moves the clock on)
+        overrides: dict[tuple[str, str, str], int] = {}
+        barred: list[tuple[str, str, str]] = []
+        if config.exclusivity_s:  # fills that break an exclusive window would revert: they take no part
+            submissions, overrides, barred = enforce_exclusivity(
+                pending.instance,
+                submissions,
+                pending.episode.exclusive,
+                override_bps=config.override_bps,
+                now=at,
+            )
         dispatched: list[dict[str, Any]] = []
         carrier = pending.episode.carrier
         desk = pending.episode.desk
@@ -851,15 +902,21 @@ class _Play:
         record = _auction_record(pending, outcome)
         if desk is not None:
             record["arbitrage"] = desk.take()
-        if config.auction in (
-            "dutch",
-            "priority",
-        ):  # the swappers get the curves (and their share of fees); fillers the rest
+        if config.auction in ("dutch", "priority"):  # the swappers get the curves and their shares; fillers the rest
             settled = set(outcome.settled)
             share = PRIORITY_SWAPPER_SHARE_BPS if config.auction == "priority" else 0
             payoffs = dutch_payoffs(
-                outcome.result, [bid for bid in outcome.winners if bid.key in settled], swapper_share_bps=share
+                outcome.result,
+                [bid for bid in outcome.winners if bid.key in settled],
+                swapper_share_bps=share,
+                overrides=overrides,
             )
+            if config.exclusivity_s:
+                payoffs["barred"] = [{"solver": s, "id": i, "reason": reason} for s, i, reason in barred]
+                for fill in payoffs["fills"]:  # whose window it fell in
+                    window = pending.episode.exclusive.get(fill["order"])
+                    if window is not None and at <= window.until_s:
+                        fill["exclusive"] = window.filler
             record[config.auction] = payoffs
             kept = int(payoffs["above_curve"]) - int(payoffs["to_swapper"])
             record["oracle_surplus"] = str(int(record["oracle_surplus"]) - kept)

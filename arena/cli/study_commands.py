@@ -23,8 +23,8 @@ def study_mechanisms(
         str,
         typer.Option(
             help=(
-                "Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open, dutch, priority, "
-                "continuous."
+                "Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open, dutch, "
+                "dutch:<n>s[:<b>bp] (exclusive fillers), priority, continuous."
             )
         ),
     ] = "fair,continuous,fba:24s,dutch,priority",

@@ -146,6 +146,20 @@ def tournament_run(
             "auction records what LPs lost to them.",
         ),
     ] = False,
+    exclusivity: Annotated[
+        int,
+        typer.Option(
+            help="Dutch auctions: seconds from its arrival in which each intent belongs to one exclusive filler "
+            "(UniswapX's exclusiveFiller; 0: none)."
+        ),
+    ] = 0,
+    override_bps: Annotated[
+        int,
+        typer.Option(
+            "--override-bps",
+            help="What another filler must give the swapper above the curve inside the window (0: nobody may).",
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -193,6 +207,8 @@ def tournament_run(
         batch_blocks=batch_blocks,
         auction=auction,
         arbitrage=arbitrage,
+        exclusivity=exclusivity,
+        override_bps=override_bps,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -226,6 +242,8 @@ def _play(
     batch_blocks: int = 1,
     auction: str = "batch",
     arbitrage: bool = False,
+    exclusivity: int = 0,
+    override_bps: int = 0,
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -254,6 +272,8 @@ def _play(
                 batch_blocks=batch_blocks,
                 auction=auction,
                 arbitrage=arbitrage,
+                exclusivity_s=exclusivity,
+                override_bps=override_bps,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 
 import pytest
@@ -52,6 +53,7 @@ def test_a_filler_fills_only_what_clears_its_margin() -> None:
         Traits(fill_margin_bps=-1)
 
 
+@functools.cache  # one run per auction style for the whole module: the tests only read the records
 def _run(auction: str) -> list[dict[str, object]]:
     store = ResultStore.memory()
     tournament = Tournament(
@@ -101,3 +103,60 @@ def test_a_priority_fee_auction_fills_at_once_and_returns_part_of_the_race_to_th
             assert returned >= 9 * fee - 9  # 90% of the winning bid reaches the swapper (to the wei, rounded)
     waited = statistics.median(s for r in priority for s in r["fill_seconds"])  # type: ignore[attr-defined]
     assert waited < statistics.median(s for r in dutch for s in r["fill_seconds"])  # type: ignore[attr-defined]
+
+
+def test_exclusivity_bars_other_fillers_inside_the_window_unless_they_pay_the_override() -> None:
+    from auction.solution import Submission
+    from auction.validation import validate
+    from tournament.dutch import Exclusivity, enforce_exclusivity
+
+    instance = generate_instance(3, orders=12)
+    filler = BaselineSolver()
+    filler.reset(seed=0)
+    solutions = filler.solve(instance)
+    assert solutions
+    submission = [Submission(solver="baseline", solutions=tuple(solutions))]
+    theirs = {intent.uid: Exclusivity(filler="rfq_winner", until_s=100) for intent in instance.intents}
+    kept, overrides, barred = enforce_exclusivity(instance, submission, theirs, override_bps=0, now=100)
+    assert kept[0].solutions == ()  # strict: inside the window (its end included) nobody else fills
+    assert len(barred) == len(solutions)
+    assert all("exclusive to rfq_winner until 100" in reason for _, _, reason in barred)
+    after, _, none_barred = enforce_exclusivity(instance, submission, theirs, override_bps=0, now=101)
+    assert after == submission
+    assert none_barred == []
+    mine = {uid: Exclusivity(filler="baseline", until_s=100) for uid in theirs}
+    assert enforce_exclusivity(instance, submission, mine, override_bps=0, now=50)[0] == submission
+    kept, overrides, barred = enforce_exclusivity(instance, submission, theirs, override_bps=5, now=50)
+    paying = {solution.id for solution in kept[0].solutions}
+    assert len(paying) + len(barred) == len(solutions)
+    assert paying  # some solutions leave the swapper 5 bp above the curve
+    for solution in kept[0].solutions:
+        for execution in validate(instance, solution).executions:
+            intent = next(i for i in instance.intents if i.uid == execution.order)
+            assert isinstance(intent, SwapIntent)
+            if intent.kind == "sell":
+                limit = -(-intent.buy_amount * execution.executed_sell // intent.sell_amount)
+                assert execution.executed_buy >= -(-limit * 10_005 // 10_000)
+            assert overrides[("baseline", solution.id, execution.order)] > 0
+
+
+def test_a_tournament_with_strict_exclusivity_fills_only_through_the_exclusive_filler() -> None:
+    store = ResultStore.memory()
+    tournament = Tournament(
+        ["baseline", "split"], auctions=6, episode_length=6, seed=2, time_limit_s=3.0, auction="dutch", exclusivity_s=48
+    )
+    tournament.play(store=store, workers=2)
+    records = [row.result for row in store.auctions(tournament.id)]
+    store.close()
+    fills = [fill for record in records for fill in record["dutch"]["fills"]]
+    inside = [fill for fill in fills if "exclusive" in fill]
+    assert inside  # fills inside a window happened, each by the intent's exclusive filler
+    assert all(fill["filler"] == fill["exclusive"] for fill in inside)
+    assert sum(len(record["dutch"]["barred"]) for record in records) > 0
+    for options, message in [
+        ({"exclusivity_s": 12}, "exclusive fillers are for Dutch auctions"),
+        ({"auction": "dutch", "override_bps": 5}, "an override is paid inside an exclusivity window"),
+        ({"auction": "dutch", "exclusivity_s": -1}, "non-negative integer"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            Tournament(["baseline"], **options)  # type: ignore[arg-type]
