@@ -19,6 +19,8 @@ It checks, on three small synthetic instances (or the ones given) and each seed:
 * ``time_limit``: each ``solve`` takes no longer than ``traits.time_limit_s`` (or the ``time_limit_s`` given);
 * ``respond`` (only for a solver that overrides :meth:`~solvers.Solver.respond`, the open-bid hook): shown the
   baseline's bids, it returns ``None`` or a list of valid solutions, the same for the same seed;
+* ``fill`` (only for a solver that overrides :meth:`~solvers.Solver.fill`, the Dutch-auction filler's hook): a
+  list of valid solutions (at most 3, unique ids), the same for the same seed;
 * ``quote`` (only for a solver that overrides :meth:`~solvers.Solver.quote`, the continuous market's hook): a list
   of solutions, each filling one intent alone, no intent twice, unique ids, each valid on its own, the same for
   the same seed.
@@ -56,7 +58,7 @@ from solvers.base import Solver, Traits
 
 __all__ = ["CHECKS", "ConformanceError", "ConformanceReport", "Failure", "Run", "check_solver", "default_instances"]
 
-CHECKS: Final = ("interface", "determinism", "validity", "time_limit", "respond", "quote")
+CHECKS: Final = ("interface", "determinism", "validity", "time_limit", "respond", "fill", "quote")
 """The checks :func:`check_solver` runs, in order."""
 
 DEFAULT_SEEDS: Final = (0, 1)
@@ -115,6 +117,7 @@ class ConformanceReport:
         runs: Every timed ``solve`` call (the repeated call of the determinism check is not listed).
         failures: Every failed check; empty when the solver conforms.
         responds: Whether the solver overrides the open-bid hook (so the ``respond`` check ran).
+        fills: Whether it overrides the Dutch-auction filler's hook (so the ``fill`` check ran).
         quotes: Whether it overrides the continuous market's hook (so the ``quote`` check ran).
     """
 
@@ -123,6 +126,7 @@ class ConformanceReport:
     runs: tuple[Run, ...]
     failures: tuple[Failure, ...] = ()
     responds: bool = False
+    fills: bool = False
     quotes: bool = False
 
     @property
@@ -143,9 +147,16 @@ class ConformanceReport:
         )
         if self.responds:
             ran.add("respond")
+        if self.fills:
+            ran.add("fill")
         if self.quotes:
             ran.add("quote")
         return tuple(check for check in CHECKS if check not in failed and check in ran)
+
+    @property
+    def hooks(self) -> tuple[bool, bool, bool]:
+        """Whether the solver overrides each optional hook: ``respond``, ``fill``, ``quote``."""
+        return self.responds, self.fills, self.quotes
 
     @property
     def max_seconds(self) -> float:
@@ -154,8 +165,7 @@ class ConformanceReport:
 
     def __str__(self) -> str:
         head = (
-            f"{self.solver}: {len(self.checks)}/{len(CHECKS) - (not self.responds) - (not self.quotes)} checks "
-            "passed over "
+            f"{self.solver}: {len(self.checks)}/{len(CHECKS) - sum(not h for h in self.hooks)} checks passed over "
             f"{len(self.runs)} runs, "
             f"slowest solve {self.max_seconds:.3f} s (limit {self.time_limit_s:g} s)"
         )
@@ -169,6 +179,7 @@ class ConformanceReport:
             "checks": list(self.checks),
             "timeLimitS": self.time_limit_s,
             "responds": self.responds,
+            "fills": self.fills,
             "quotes": self.quotes,
             "runs": [
                 {
@@ -218,6 +229,7 @@ def report_from_json(data: Any) -> ConformanceReport:
             runs=runs,
             failures=failures,
             responds=bool(data.get("responds", False)),
+            fills=bool(data.get("fills", False)),
             quotes=bool(data.get("quotes", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
@@ -275,13 +287,22 @@ def check_solver(
             _check_instance(subject, label, instance, seeds, limit, failures, runs)
             if type(subject).respond is not Solver.respond:
                 _check_respond(subject, label, instance, seeds, failures)
+            if type(subject).fill is not Solver.fill:
+                _check_fill(subject, label, instance, seeds, failures)
             if type(subject).quote is not Solver.quote:
                 _check_quote(subject, label, instance, seeds, failures)
     unique = tuple(dict.fromkeys(failures))  # the same problem found twice is listed once
     responds = subject is not None and type(subject).respond is not Solver.respond
+    fills = subject is not None and type(subject).fill is not Solver.fill
     quotes = subject is not None and type(subject).quote is not Solver.quote
     report = ConformanceReport(
-        solver=label, time_limit_s=limit, runs=tuple(runs), failures=unique, responds=responds, quotes=quotes
+        solver=label,
+        time_limit_s=limit,
+        runs=tuple(runs),
+        failures=unique,
+        responds=responds,
+        fills=fills,
+        quotes=quotes,
     )
     if failures:
         raise ConformanceError(report)
@@ -395,6 +416,33 @@ def _check_respond(
                     failures.append(Failure(check="respond", instance=where, seed=seed, reason=reason))
         if answers[0] != answers[1]:
             failures.append(Failure(check="respond", instance=where, seed=seed, reason="the same seed, other answers"))
+
+
+def _check_fill(
+    subject: Solver, label: str, instance: AuctionInstance, seeds: Sequence[int], failures: list[Failure]
+) -> None:
+    """The filler's hook, on the intents at their limits (a curve at its end): valid solutions, deterministic."""
+    where = instance.id or "instance"
+    for seed in seeds:
+        answers = []
+        for _ in range(2):
+            try:
+                subject.reset(seed=seed)
+                answer: object = subject.fill(instance)
+            except Exception as error:
+                failures.append(Failure(check="fill", instance=where, seed=seed, reason=f"raised {_show(error)}"))
+                return
+            if not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer):
+                reason = f"returned {type(answer).__name__}, not a list of auction.Solution"
+                failures.append(Failure(check="fill", instance=where, seed=seed, reason=reason))
+                return
+            answers.append([json.dumps(solution_to_json(item), sort_keys=True) for item in answer])
+            for verdict in validate_submission(instance, Submission(solver=label, solutions=tuple(answer))):
+                if not verdict.valid:
+                    reason = f"solution {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}"
+                    failures.append(Failure(check="fill", instance=where, seed=seed, reason=reason))
+        if answers[0] != answers[1]:
+            failures.append(Failure(check="fill", instance=where, seed=seed, reason="the same seed, other fills"))
 
 
 def _check_quote(

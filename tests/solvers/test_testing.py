@@ -64,7 +64,7 @@ def test_a_conforming_solver_gets_a_report() -> None:
     report = check_solver(Direct)
     assert isinstance(report, ConformanceReport)
     assert report.passed
-    assert report.checks == tuple(c for c in CHECKS if c not in ("respond", "quote"))  # it has neither hook
+    assert report.checks == tuple(c for c in CHECKS if c not in ("respond", "fill", "quote"))  # it has no hook
     assert report.solver == "direct"
     assert report.time_limit_s == 5.0
     assert len(report.runs) == 6
@@ -263,7 +263,7 @@ def test_the_open_bid_hook_is_checked_only_where_a_solver_has_one() -> None:
 
     from solvers.copycat import CopycatSolver
 
-    assert check_solver(CopycatSolver).checks == tuple(check for check in CHECKS if check != "quote")
+    assert check_solver(CopycatSolver).checks == tuple(check for check in CHECKS if check not in ("fill", "quote"))
     assert "respond" not in check_solver(Direct).checks
 
     class Forger(Solver):
@@ -310,3 +310,25 @@ def test_the_quote_hook_is_checked_only_where_a_solver_has_one() -> None:
     assert "two quotes share an id" in reasons
     assert "a quote must fill exactly one intent (continuous execution has no batch)" in reasons
     assert "quote" not in caught.value.report.checks
+
+
+def test_the_fill_hook_is_checked_only_where_a_solver_has_one() -> None:
+    class Filler(Direct):
+        name = "filler"
+
+        def fill(self, instance: AuctionInstance) -> list[Solution]:
+            return direct_fills(instance)[:2]
+
+    class Greedy(Direct):
+        name = "greedy"
+
+        def fill(self, instance: AuctionInstance) -> list[Solution]:
+            return direct_fills(instance)[:1] * 2  # the same id twice
+
+    report = check_solver(Filler)
+    assert report.fills
+    assert "fill" in report.checks
+    assert "5/5 checks passed" in str(report)
+    with pytest.raises(ConformanceError, match=r"\[fill\]") as caught:
+        check_solver(Greedy)
+    assert "fill" not in caught.value.report.checks
