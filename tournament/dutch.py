@@ -19,6 +19,19 @@ less the runner-up's; the proposer gets the runner-up's. The settlement on the p
 who gets its surplus differs from a batch auction, where competition hands it to the swapper. Bundles have no
 Dutch form and are left out of a Dutch auction.
 
+**Curve styles** (``style`` of :func:`curve_for`), from the same start and limit:
+
+- ``v2``: UniswapX V2's linear decay in seconds (:func:`intents.dutch.linear_decay`);
+- ``v3``: UniswapX V3's block curve (:class:`intents.dutch.BlockCurve`) over the intent's blocks, eased out (most
+  of the decay in its first blocks: ``1 - (1 - k/n)**2`` of it after ``k`` of ``n`` blocks), with the base-fee
+  adjustment (:func:`intents.dutch.gas_adjusted`): per gwei of the sell chain's gas price above the one at
+  arrival, the start moves by the value of :data:`FILL_GAS` gas against the swapper, within its limit, so a
+  congested block asks less (the filler's gas costs more);
+- ``fusion``: 1inch Fusion's rate bump (:class:`intents.dutch.FusionAuction`): from the start's bump over the
+  limit, halved in the first quarter of the lifetime, to 0 at the last block, less the gas bump of
+  :data:`FILL_GAS` gas at the chain's gas price over the one at arrival; the amounts are Fusion's taking and
+  making amounts at that bump.
+
 **Exclusive fillers** (UniswapX V2's ``exclusiveFiller``, ``exclusivityEndTime`` and ``exclusivityOverrideBps``):
 with an exclusivity window, each intent names one filler when it arrives, the winner of the request for quotes
 that priced it (this model does not simulate the quotes: it draws the winner among the solvers with the seed).
@@ -46,10 +59,22 @@ from auction.scoring import NATIVE_UNIT
 from auction.solution import Submission
 from auction.validation import validate
 from intents import SwapIntent
-from intents.dutch import BPS, exclusive_output, linear_decay
+from intents.dutch import (
+    BPS,
+    FUSION_BASE,
+    BlockCurve,
+    FusionAuction,
+    exclusive_output,
+    gas_adjusted,
+    linear_decay,
+)
+from liquidity.assets import chain_of
+from liquidity.errors import InvalidInput
 
 __all__ = [
+    "CURVE_STYLES",
     "DEFAULT_PREMIUM_BPS",
+    "FILL_GAS",
     "PRIORITY_SWAPPER_SHARE_BPS",
     "DutchCurve",
     "Exclusivity",
@@ -64,12 +89,21 @@ DEFAULT_PREMIUM_BPS: Final = 50
 """How far above the oracle a Dutch intent starts: 0.5%, about the spread of an RFQ quote."""
 
 
+CURVE_STYLES: Final = ("v2", "v3", "fusion")
+"""The Dutch curves of the market: UniswapX V2's and V3's, and 1inch Fusion's (see the module docs)."""
+
+FILL_GAS: Final = 150_000
+"""The gas a fill is assumed to cost when a curve adjusts to the base fee (V3's adjustment, Fusion's gas bump)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DutchCurve:
     """An intent's Dutch curve: its limit amount moves from ``start`` at ``start_s`` to ``end`` at ``end_s``.
 
     For a ``sell`` intent the amount is the minimum it buys (falling); for a ``buy`` intent the most it sells
-    (rising).
+    (rising). ``style`` is ``v2`` (linear in seconds), ``v3`` (``blocks``: a block curve from ``start_block``,
+    with ``adjustment_per_gwei`` of base fee above ``base_fee``) or ``fusion`` (``fusion``: a rate bump over
+    ``end``, with its gas bump).
     """
 
     kind: str
@@ -77,9 +111,39 @@ class DutchCurve:
     end: int
     start_s: int
     end_s: int
+    style: str = "v2"
+    blocks: BlockCurve | None = None
+    start_block: int = 0
+    adjustment_per_gwei: int = 0
+    base_fee: int = 0
+    fusion: FusionAuction | None = None
 
-    def amount(self, now: int) -> int:
-        """The curve's amount at ``now`` (UniswapX's integer decay, rounded toward the start)."""
+    def amount(self, now: int, *, block: int = 0, base_fee: int | None = None) -> int:
+        """The curve's amount at ``now`` (block ``block``, the sell chain's base fee ``base_fee``).
+
+        Rounded as each contract rounds, for the swapper; never past the limit ``end``.
+        """
+        fee = self.base_fee if base_fee is None else base_fee
+        sell = self.kind == "sell"
+        if self.style == "v3" and self.blocks is not None:
+            low, high = (self.end, 2**256 - 1) if sell else (0, self.end)
+            start = gas_adjusted(
+                self.start,
+                adjustment_per_gwei=self.adjustment_per_gwei,
+                starting_base_fee=self.base_fee,
+                base_fee=fee,
+                output=sell,
+                low=low,
+                high=high,
+            )
+            if sell:
+                return self.blocks.output(start, start_block=self.start_block, block=block, minimum=self.end)
+            return self.blocks.input(start, start_block=self.start_block, block=block, maximum=self.end)
+        if self.style == "fusion" and self.fusion is not None:
+            bump = self.fusion.bump(now, fee)
+            if sell:  # what the swapper (the maker) must get for all it sells: the taking amount at the bump
+                return max(self.end, -(-self.end * (FUSION_BASE + bump) // FUSION_BASE))
+            return min(self.end, self.end * FUSION_BASE // (FUSION_BASE + bump))
         if self.end_s <= self.start_s:
             return self.end
         return linear_decay(self.start, self.end, start=self.start_s, end=self.end_s, now=now)
@@ -93,12 +157,64 @@ def _worth(instance: AuctionInstance, asset: Any, amount: int) -> int | None:
 
 
 def curve_for(
-    intent: SwapIntent, instance: AuctionInstance, *, now: int, last_s: int, premium_bps: int = DEFAULT_PREMIUM_BPS
+    intent: SwapIntent,
+    instance: AuctionInstance,
+    *,
+    now: int,
+    last_s: int,
+    premium_bps: int = DEFAULT_PREMIUM_BPS,
+    style: str = "v2",
+    block: int = 0,
+    blocks: int = 1,
 ) -> DutchCurve:
     """The curve of ``intent`` arriving at ``now``, reaching its limit at ``last_s``, from the oracle of ``instance``.
 
     Without reference prices for both assets the curve starts at the limit (there is no oracle to start from).
+    ``style`` is one of :data:`CURVE_STYLES`; a ``v3`` curve starts at block ``block`` and reaches the limit
+    ``blocks`` blocks later.
+
+    Raises:
+        InvalidInput: An unknown style.
     """
+    if style not in CURVE_STYLES:
+        raise InvalidInput("dutch_curve", f"must be one of {', '.join(CURVE_STYLES)}, got {style!r}")
+    linear = _linear(intent, instance, now=now, last_s=last_s, premium_bps=premium_bps)
+    if style == "v2":
+        return linear
+    chain = instance.chains.get(chain_of(intent.sell))
+    base_fee = 0 if chain is None else chain.gas_price
+    span = linear.end - linear.start  # negative for a sell intent's falling output
+    if style == "v3":
+        n = max(min(blocks, 16), 1)
+        eased = [(-span) * (n * n - (n - k) * (n - k)) // (n * n) for k in range(1, n + 1)]
+        token = intent.buy if intent.kind == "sell" else intent.sell
+        info = instance.tokens.get(token)
+        per_gwei = FILL_GAS * 10**9 * NATIVE_UNIT // info.reference_price if info and info.reference_price else 0
+        return replace(
+            linear,
+            style="v3",
+            blocks=BlockCurve(blocks=tuple(range(1, n + 1)), amounts=tuple(eased)),
+            start_block=block,
+            adjustment_per_gwei=per_gwei,
+            base_fee=base_fee,
+        )
+    end = linear.end
+    bump = min(abs(span) * FUSION_BASE // end, 2**24 - 1) if end else 0
+    duration = max(last_s - now, 0)
+    value = _worth(instance, intent.sell, intent.sell_amount) or 0
+    gas_bump = FILL_GAS * FUSION_BASE * base_fee // value if value and base_fee else 0
+    auction = FusionAuction(
+        start=now,
+        duration=duration,
+        initial_rate_bump=bump,
+        points=((bump // 2, duration // 4),) if duration >= 4 else (),
+        gas_bump_estimate=min(gas_bump, 2**24 - 1),
+        gas_price_estimate=max(base_fee // 10**6, 1) if gas_bump else 0,
+    )
+    return replace(linear, style="fusion", fusion=auction, base_fee=base_fee)
+
+
+def _linear(intent: SwapIntent, instance: AuctionInstance, *, now: int, last_s: int, premium_bps: int) -> DutchCurve:
     sell_value = _worth(instance, intent.sell, intent.sell_amount)
     buy_info = instance.tokens.get(intent.buy)
     sell_info = instance.tokens.get(intent.sell)
@@ -117,11 +233,17 @@ def curve_for(
 
 
 def decayed_instance(
-    instance: AuctionInstance, originals: Mapping[str, SwapIntent], curves: Mapping[str, DutchCurve], *, now: int
+    instance: AuctionInstance,
+    originals: Mapping[str, SwapIntent],
+    curves: Mapping[str, DutchCurve],
+    *,
+    now: int,
+    block: int = 0,
 ) -> AuctionInstance:
-    """The instance the fillers see at ``now``: each swap intent at its curve's amount, bundles left out.
+    """The instance the fillers see at ``now`` (block ``block``): each swap intent at its curve's amount.
 
-    An intent partly filled already keeps its remaining share of the curve (rounded in the swapper's favour).
+    Bundles are left out. An intent partly filled already keeps its remaining share of the curve (rounded in the
+    swapper's favour). A curve that adjusts to the base fee reads it from the instance's sell chain.
     """
     intents = []
     for intent in instance.intents:
@@ -129,7 +251,8 @@ def decayed_instance(
         original = originals.get(intent.uid)
         if not isinstance(intent, SwapIntent) or curve is None or original is None:
             continue
-        amount = curve.amount(now)
+        chain = instance.chains.get(chain_of(intent.sell))
+        amount = curve.amount(now, block=block, base_fee=None if chain is None else chain.gas_price)
         if intent.kind == "sell":
             ask = -(-amount * intent.sell_amount // original.sell_amount)
             intents.append(intent.replace(buy_amount=max(ask, intent.buy_amount), uid=intent.uid))

@@ -23,6 +23,8 @@ Mechanisms, by name:
                        fill as fillers and race for the rest (:mod:`tournament.dutch`)
 ``dutch:<n>s[:<b>bp]``  Dutch auctions whose intents belong to one exclusive filler for ``n`` seconds, in which the
                        others must give the swapper ``b`` bp more (none: they may not fill)
+``dutch:v3``, ...      Dutch auctions on UniswapX V3's block curves (``v3``) or 1inch Fusion's rate bumps
+                       (``fusion``), with or without exclusivity (``dutch:fusion:24s``)
 ``priority``           a priority-fee auction: intents at their limits, fillers racing on priority fees that buy
                        the swapper a better price
 ``continuous``         continuous execution: each intent on its own, in arrival order, by the first solver's quote
@@ -38,6 +40,8 @@ Examples:
     MechanismSpec(label='fba:24s', mechanism='fair', batch_blocks=2, bidding='sealed', auction='batch', ...)
     >>> parse_mechanism("dutch:24s:30bp", block_seconds=12.0).override_bps
     30
+    >>> parse_mechanism("dutch:fusion", block_seconds=12.0).dutch_curve
+    'fusion'
     >>> parse_mechanism("continuous", block_seconds=12.0).auction
     'continuous'
     >>> parse_mechanism("lottery", block_seconds=12.0)
@@ -77,6 +81,7 @@ class MechanismSpec:
     auction: str = "batch"
     exclusivity_s: int = 0
     override_bps: int = 0
+    dutch_curve: str = "v2"
 
 
 def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
@@ -90,14 +95,14 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
         return MechanismSpec(label=name, mechanism=name, batch_blocks=1, bidding="sealed")
     if name == "open":
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="open")
-    if name in ("dutch", "priority"):
+    if name == "priority":
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=1, bidding="sealed", auction=name)
     if name == "continuous":
         return MechanismSpec(label=name, mechanism="first_come", batch_blocks=1, bidding="sealed", auction=name)
-    exclusive = re.fullmatch(r"dutch:(\d+)s(?::(\d+)bp)?", name)
-    if exclusive is not None:
-        seconds, bps = int(exclusive[1]), int(exclusive[2] or 0)
-        if seconds < 1:
+    dutch = re.fullmatch(r"dutch(?::(v2|v3|fusion))?(?::(\d+)s(?::(\d+)bp)?)?", name)
+    if dutch is not None:
+        seconds, bps = int(dutch[2] or 0), int(dutch[3] or 0)
+        if dutch[2] is not None and seconds < 1:
             raise InvalidInput("mechanisms", f"{name!r}: the exclusivity window must be at least 1 s")
         return MechanismSpec(
             label=name,
@@ -107,6 +112,7 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
             auction="dutch",
             exclusivity_s=seconds,
             override_bps=bps,
+            dutch_curve=dutch[1] or "v2",
         )
     match = re.fullmatch(r"fba:(\d+(?:\.\d+)?)([bs])", name)
     if match is not None:
@@ -118,7 +124,7 @@ def parse_mechanism(text: str, *, block_seconds: float) -> MechanismSpec:
                 f"{name!r}: the interval must be a whole number of {block_seconds:g} s blocks, at least one",
             )
         return MechanismSpec(label=name, mechanism="fair", batch_blocks=round(blocks), bidding="sealed")
-    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch", "dutch:<n>s[:<b>bp]", "priority"])
+    known = ", ".join([*SELECTIONS, "fba:<n>b", "fba:<n>s", "open", "dutch[:v3|fusion][:<n>s[:<b>bp]]", "priority"])
     known += ", continuous"
     raise InvalidInput("mechanisms", f"unknown mechanism {name!r}; built: {known}")
 
@@ -304,6 +310,7 @@ def study_mechanisms(
             arbitrage=arbitrage,
             exclusivity_s=spec.exclusivity_s,
             override_bps=spec.override_bps,
+            dutch_curve=spec.dutch_curve,
         )
         store = ResultStore.memory()
         try:

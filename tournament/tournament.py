@@ -77,6 +77,7 @@ from solvers.registry import SolverRegistryWarning, find_solver, registered_name
 from solvers.remote import RemoteSolver, is_remote
 from tournament.arbitrage import ArbitrageDesk
 from tournament.dutch import (
+    CURVE_STYLES,
     PRIORITY_SWAPPER_SHARE_BPS,
     DutchCurve,
     Exclusivity,
@@ -179,6 +180,9 @@ class TournamentConfig:
             arrival (the end included) in which the others may fill only with ``override_bps`` more for the
             swapper (:func:`tournament.dutch.enforce_exclusivity`). 0: no exclusivity.
         override_bps: The override (0: strict exclusivity, nobody else fills inside the window).
+        dutch_curve: Dutch auctions' curve: ``v2`` (UniswapX V2's linear decay), ``v3`` (UniswapX V3's block curve
+            with its base-fee adjustment) or ``fusion`` (1inch Fusion's rate bump with its gas bump); see
+            :mod:`tournament.dutch`.
         arbitrage: Arbitrageurs on the market (:mod:`tournament.arbitrage`): a price shock moves only the
             reference prices, and arbitrageurs, one per region racing to each block producer, trade the moved
             constant-product pools back with the pools' exact math, after the shock and after every auction's
@@ -208,6 +212,7 @@ class TournamentConfig:
     arbitrage: bool = False
     exclusivity_s: int = 0
     override_bps: int = 0
+    dutch_curve: str = "v2"
 
     def __post_init__(self) -> None:
         names = tuple(self.solvers)
@@ -277,6 +282,10 @@ class TournamentConfig:
         for name, value in (("exclusivity_s", self.exclusivity_s), ("override_bps", self.override_bps)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInput(name, f"must be a non-negative integer, got {value!r}")
+        if self.dutch_curve not in CURVE_STYLES:
+            raise InvalidInput("dutch_curve", f"must be one of {', '.join(CURVE_STYLES)}, got {self.dutch_curve!r}")
+        if self.dutch_curve != "v2" and self.auction != "dutch":
+            raise InvalidInput("dutch_curve", "a Dutch curve is for Dutch auctions: give auction='dutch'")
         if self.exclusivity_s and self.auction != "dutch":
             raise InvalidInput("exclusivity_s", "exclusive fillers are for Dutch auctions: give auction='dutch'")
         if self.override_bps and not self.exclusivity_s:
@@ -317,6 +326,7 @@ class TournamentConfig:
             | ({"auction": self.auction} if self.auction != "batch" else {})
             | ({"arbitrage": True} if self.arbitrage else {})
             | ({"exclusivity_s": self.exclusivity_s, "override_bps": self.override_bps} if self.exclusivity_s else {})
+            | ({"dutch_curve": self.dutch_curve} if self.dutch_curve != "v2" else {})
         )
 
     @property
@@ -437,6 +447,7 @@ class Tournament:
         arbitrage: Arbitrageurs on the market (see :attr:`TournamentConfig.arbitrage`).
         exclusivity_s: Dutch auctions' exclusivity window (see :attr:`TournamentConfig.exclusivity_s`).
         override_bps: Its override (see :attr:`TournamentConfig.override_bps`).
+        dutch_curve: Dutch auctions' curve style (see :attr:`TournamentConfig.dutch_curve`).
 
     Raises:
         InvalidInput: A bad configuration value (see :class:`TournamentConfig`) or an unreadable instance file.
@@ -465,6 +476,7 @@ class Tournament:
         arbitrage: bool = False,
         exclusivity_s: int = 0,
         override_bps: int = 0,
+        dutch_curve: str = "v2",
     ) -> None:
         if isinstance(solvers, str):
             solvers = [name.strip() for name in solvers.split(",") if name.strip()]
@@ -497,6 +509,7 @@ class Tournament:
             arbitrage=arbitrage,
             exclusivity_s=exclusivity_s,
             override_bps=override_bps,
+            dutch_curve=dutch_curve,
         )
         for name in self.config.solvers:
             if name not in self._packed:
@@ -700,15 +713,17 @@ class _Play:
             )
         between = []
         for _ in range(self.config.batch_blocks - 1):
-            arrived_at = episode.market.now
+            arrived_at, arrived_in = episode.market.now, episode.market.block
             waited = episode.evolving.step(episode.market)
-            self._arrived(episode, waited.submitted, waited.instance, arrived_at)
+            self._arrived(episode, waited.submitted, waited.instance, arrived_at, arrived_in)
             between.append(waited)
         events = episode.evolving.begin(episode.market)
-        self._arrived(episode, events.submitted, events.instance, episode.market.now)
+        self._arrived(episode, events.submitted, events.instance, episode.market.now, episode.market.block)
         instance = events.instance
         if self.config.auction in ("dutch", "priority"):
-            instance = decayed_instance(instance, episode.originals, episode.curves, now=episode.market.now)
+            instance = decayed_instance(
+                instance, episode.originals, episode.curves, now=episode.market.now, block=episode.market.block
+            )
         shocks = [e.shock for e in (*between, events) if e.shock is not None]
         record: dict[str, Any] = {
             "episode": episode.index,
@@ -723,7 +738,7 @@ class _Play:
             record["shocks"] = [{"symbol": symbol, "factor": factor} for symbol, factor in shocks]
         return _Pending(index=episode.first + block, episode=episode, instance=instance, events=record)
 
-    def _arrived(self, episode: _Episode, uids: Sequence[str], instance: AuctionInstance, now: int) -> None:
+    def _arrived(self, episode: _Episode, uids: Sequence[str], instance: AuctionInstance, now: int, block: int) -> None:
         """Note when intents arrived and, in a Dutch auction, give each swap intent its curve."""
         episode.arrivals.update(dict.fromkeys(uids, now))
         if self.config.auction == "priority":
@@ -739,7 +754,15 @@ class _Play:
             intent = episode.market.get(uid)
             if isinstance(intent, SwapIntent):
                 episode.originals[uid] = intent
-                episode.curves[uid] = curve_for(intent, instance, now=now, last_s=now + (lifetime - 1) * block_s)
+                episode.curves[uid] = curve_for(
+                    intent,
+                    instance,
+                    now=now,
+                    last_s=now + (lifetime - 1) * block_s,
+                    style=self.config.dutch_curve,
+                    block=block,
+                    blocks=lifetime - 1,
+                )
                 if episode.quotes is not None:  # who won its request for quotes (not simulated: a seeded draw)
                     filler = self.config.solvers[int(episode.quotes.integers(len(self.config.solvers)))]
                     episode.exclusive[uid] = Exclusivity(filler=filler, until_s=now + self.config.exclusivity_s)

@@ -24,7 +24,7 @@ def study_mechanisms(
         typer.Option(
             help=(
                 "Comma-separated: fair, single, stake_weighted, optimal, fba:<n>b|<n>s, open, dutch, "
-                "dutch:<n>s[:<b>bp] (exclusive fillers), priority, continuous."
+                "dutch[:v3|fusion][:<n>s[:<b>bp]] (curve style, exclusive fillers), priority, continuous."
             )
         ),
     ] = "fair,continuous,fba:24s,dutch,priority",

@@ -160,6 +160,14 @@ def tournament_run(
             help="What another filler must give the swapper above the curve inside the window (0: nobody may).",
         ),
     ] = 0,
+    dutch_curve: Annotated[
+        str,
+        typer.Option(
+            "--dutch-curve",
+            help="Dutch auctions' curve: v2 (UniswapX V2, linear), v3 (UniswapX V3 block curve with its base-fee "
+            "adjustment) or fusion (1inch Fusion rate bump with its gas bump).",
+        ),
+    ] = "v2",
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -209,6 +217,7 @@ def tournament_run(
         arbitrage=arbitrage,
         exclusivity=exclusivity,
         override_bps=override_bps,
+        dutch_curve=dutch_curve,
     )
     if as_json:
         sys.stdout.write(json.dumps(results.to_json(), indent=2) + "\n")
@@ -244,6 +253,7 @@ def _play(
     arbitrage: bool = False,
     exclusivity: int = 0,
     override_bps: int = 0,
+    dutch_curve: str = "v2",
 ) -> TournamentResults:
     """Run a tournament with a progress bar on a terminal; user errors exit 1, Ctrl-C exits 130."""
     from liquidity.errors import ArenaError
@@ -274,6 +284,7 @@ def _play(
                 arbitrage=arbitrage,
                 exclusivity_s=exclusivity,
                 override_bps=override_bps,
+                dutch_curve=dutch_curve,
             )
         for warning in said:
             stderr.print(f"[yellow]warning:[/] {safe(warning.message)}", highlight=False, soft_wrap=True)

@@ -160,3 +160,39 @@ def test_a_tournament_with_strict_exclusivity_fills_only_through_the_exclusive_f
     ]:
         with pytest.raises(InvalidInput, match=message):
             Tournament(["baseline"], **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("style", ["v3", "fusion"])
+def test_v3_and_fusion_curves_decay_to_the_limit_and_give_way_to_the_base_fee(style: str) -> None:
+    instance = generate_instance(4, orders=8)
+    swaps = [i for i in instance.intents if isinstance(i, SwapIntent)]
+    assert {intent.kind for intent in swaps} == {"sell", "buy"}
+    for intent in swaps:
+        curve = curve_for(intent, instance, now=100, last_s=148, style=style, block=10, blocks=4)
+        linear = curve_for(intent, instance, now=100, last_s=148)
+        fee = curve.base_fee
+        path = [curve.amount(100 + 12 * k, block=10 + k, base_fee=fee) for k in range(5)]
+        sell = intent.kind == "sell"
+        assert path[-1] == curve.end == linear.end  # the limit at the last block
+        assert path == sorted(path, reverse=sell)  # an output only falls, an input only rises
+        start = path[0]
+        low, high = sorted((linear.start, linear.end))
+        assert low <= start <= high  # never past the limit: Fusion's gas bump may eat the whole premium
+        if style == "v3":
+            assert start == linear.start  # at the base fee of its arrival V3 adjusts nothing
+        if style == "v3" and linear.start != linear.end:  # eased out: more than a quarter gone after one block
+            assert abs(path[1] - start) * 4 > abs(linear.end - linear.start)
+        congested = curve.amount(100, block=10, base_fee=fee * 5 + 10**10)
+        if fee and linear.start != linear.end:
+            # A dearer block moves the start toward the limit (the filler's gas costs more), never past it.
+            assert curve.end <= congested <= start if sell else start <= congested <= curve.end
+            assert congested != start or start == curve.end
+    with pytest.raises(InvalidInput, match="dutch_curve"):
+        curve_for(swaps[0], instance, now=0, last_s=10, style="v4")
+    for options, message in [
+        ({"dutch_curve": "v3"}, "a Dutch curve is for Dutch auctions"),
+        ({"auction": "dutch", "dutch_curve": "exponential"}, "must be one of v2, v3, fusion"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            Tournament(["baseline"], **options)  # type: ignore[arg-type]
+    assert Tournament(["baseline"], auction="dutch", dutch_curve="fusion").config.to_json()["dutch_curve"] == "fusion"
