@@ -302,7 +302,13 @@ class TournamentConfig:
             Carrier(topology, self.dispatch, seed=0, conditions=self.network)  # names every unknown node or region
             self.network.check_solvers(self.solvers)
         elif not self.network.is_default:
-            raise InvalidInput("network", "network conditions need a dispatch policy: give dispatch= as well")
+            regions_only = replace(self.network, regions={}).is_default
+            if not (self.auction == "continuous" and regions_only):  # a continuous race reads the regions alone
+                raise InvalidInput("network", "network conditions need a dispatch policy: give dispatch= as well")
+            topology = get_topology(self.scenario)
+            for region in self.network.regions.values():
+                topology.latency.index(region)  # an unknown region is one error naming the known ones
+            self.network.check_solvers(self.solvers)
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as the store keeps it."""

@@ -183,7 +183,8 @@ def tournament_run(
         options=dispatch_option,
         found=network_options.trouble(crash, slow, partition, liar, censor, defence),
     )
-    if dispatch is None and not network.is_default:
+    regions_only = auction == "continuous" and not network.to_json().keys() - {"regions"}
+    if dispatch is None and not network.is_default and not regions_only:
         raise fail("the network options need --dispatch POLICY (the network settlements go through)")
     names = [name.strip() for name in solvers.split(",") if name.strip()]
     if executor == "ray" and address is not None:

@@ -77,8 +77,7 @@ def test_the_nearest_quoter_wins_the_race() -> None:
         seed=3,
         time_limit_s=3.0,
         auction="continuous",
-        dispatch="random",
-        network=Conditions(regions={"near_quoter": "us-east", "far_quoter": "ap-southeast"}),
+        network=Conditions(regions={"near_quoter": "us-east", "far_quoter": "ap-southeast"}),  # no dispatch needed
     )
     records = _records(tournament)
     winners = {entry["solver"] for record in records for entry in record["settled"]}
@@ -121,6 +120,8 @@ def test_the_default_quote_solves_each_intent_alone() -> None:
         ({"auction": "continuous", "batch_blocks": 2}, "continuous execution has no batches"),
         ({"auction": "continuous", "bidding": "open"}, "open bids are for batch auctions"),
         ({"arbitrage": "yes"}, "must be True or False"),
+        ({"auction": "continuous", "network": Conditions(regions={"baseline": "mars"})}, "unknown region 'mars'"),
+        ({"network": Conditions(regions={"baseline": "eu-west"})}, "need a dispatch policy"),
     ],
 )
 def test_bad_continuous_configurations(options: dict[str, Any], message: str) -> None:

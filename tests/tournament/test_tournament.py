@@ -153,10 +153,10 @@ def test_a_killed_tournament_resumes_to_the_uninterrupted_result(tmp_path: Path)
 
     seen: list[TournamentProgress] = []
     with ResultStore(url) as store:
-        resumed = tournament.play(store=store, progress=seen.append)
+        resumed = tournament.play(store=store, progress=seen.append, workers=2)
         after = contents(store, tournament.id)
     with ResultStore.memory() as store:
-        uninterrupted = tournament.play(store=store)
+        uninterrupted = tournament.play(store=store, workers=2)  # results do not depend on the workers
         expected = contents(store, tournament.id)
     assert resumed == uninterrupted
     assert after == expected
