@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -129,3 +130,40 @@ def test_bad_continuous_configurations(options: dict[str, Any], message: str) ->
         TournamentConfig(solvers=("baseline",), **options)
     assert TournamentConfig(solvers=("baseline",), auction="continuous").mechanism == "first_come"
     assert TournamentConfig(solvers=("baseline",), arbitrage=True).to_json()["arbitrage"] is True
+
+
+class BrokenQuoter(BaselineSolver):
+    name = "broken_quoter"
+
+    def quote(self, instance: Any) -> Any:
+        return "not a list"
+
+
+class ForgingQuoter(BaselineSolver):
+    name = "forging_quoter"
+
+    def quote(self, instance: Any) -> Any:  # honest routes, but twice the price for what the swapper sells
+        intents = {intent.uid: intent for intent in instance.intents}
+        forged = []
+        for quote in super().quote(instance):
+            sell = getattr(intents[quote.trades[0].order], "sell", None)
+            if sell in quote.prices:
+                forged.append(replace(quote, prices={**quote.prices, sell: quote.prices[sell] * 2}))
+        return forged
+
+
+def test_a_quoter_that_misbehaves_is_contained_and_the_others_still_execute() -> None:
+    store = ResultStore.memory()
+    tournament = Tournament(
+        ["baseline", BrokenQuoter, ForgingQuoter], auctions=2, episode_length=2, seed=4, auction="continuous"
+    )
+    try:
+        tournament.play(store=store, workers=2)
+        outcomes = {(row.solver, row.status) for row in store.outcomes(tournament.id)}
+        records = [row.result for row in store.auctions(tournament.id)]
+    finally:
+        store.close()
+    assert ("broken_quoter", "crashed") in outcomes
+    assert {status for solver, status in outcomes if solver == "forging_quoter"} == {"invalid"}
+    winners = {entry["solver"] for record in records for entry in record["settled"]}
+    assert winners == {"baseline"}  # only the honest quotes execute
