@@ -384,105 +384,120 @@ def _check_instance(
                 )
 
 
+def _hook_answers(
+    subject: Solver,
+    seed: int,
+    call: Callable[[], object],
+    fail: Callable[[str], None],
+    *,
+    may_keep: bool = False,
+) -> list[list[Solution] | None] | None:
+    """Reset with ``seed`` and call an optional hook twice: both answers, or ``None`` after a failure said why.
+
+    An answer must be a list of :class:`~auction.solution.Solution` (or ``None`` where ``may_keep``: "keep my bid").
+    """
+    answers: list[list[Solution] | None] = []
+    for _ in range(2):
+        try:
+            subject.reset(seed=seed)
+            answer = call()
+        except Exception as error:
+            fail(f"raised {_show(error)}")
+            return None
+        if answer is None and may_keep:
+            answers.append(None)
+            continue
+        if not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer):
+            fail(f"returned {type(answer).__name__}, not {'None or ' if may_keep else ''}a list of auction.Solution")
+            return None
+        answers.append(answer)
+    return answers
+
+
+def _as_text(answer: list[Solution] | None) -> list[str] | None:
+    return None if answer is None else [json.dumps(solution_to_json(item), sort_keys=True) for item in answer]
+
+
+def _invalid(instance: AuctionInstance, label: str, solutions: Sequence[Solution]) -> list[str]:
+    """Why each solution of one submission is invalid (empty when all are valid)."""
+    return [
+        f"solution {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}"
+        for verdict in validate_submission(instance, Submission(solver=label, solutions=tuple(solutions)))
+        if not verdict.valid
+    ]
+
+
+def _check_hook(
+    check: str,
+    call: Callable[[], object],
+    subject: Solver,
+    label: str,
+    instance: AuctionInstance,
+    seeds: Sequence[int],
+    failures: list[Failure],
+    *,
+    may_keep: bool = False,
+    alone: bool = False,
+) -> None:
+    """An optional hook, called twice per seed: valid answers (each solution alone when ``alone``), deterministic."""
+    where = instance.id or "instance"
+    for seed in seeds:
+
+        def fail(reason: str, seed: int = seed) -> None:
+            failures.append(Failure(check=check, instance=where, seed=seed, reason=reason))
+
+        answers = _hook_answers(subject, seed, call, fail, may_keep=may_keep)
+        if answers is None:
+            return
+        for answer in answers:
+            groups = [[solution] for solution in answer or ()] if alone else [answer or []]
+            for group in groups:
+                for reason in _invalid(instance, label, group):
+                    fail(reason)
+        if alone:
+            _check_quotes(answers[1] or [], fail)
+        if _as_text(answers[0]) != _as_text(answers[1]):
+            fail("the same seed, other answers")
+
+
+def _check_quotes(quotes: Sequence[Solution], fail: Callable[[str], None]) -> None:
+    """Quotes of a continuous market: unique ids, one intent each, no intent twice."""
+    ids = [quote.id for quote in quotes]
+    if len(set(ids)) != len(ids):
+        fail("two quotes share an id")
+    filled = [trade.order for quote in quotes for trade in quote.trades]
+    if any(len(quote.trades) != 1 for quote in quotes):
+        fail("a quote must fill exactly one intent (continuous execution has no batch)")
+    elif len(set(filled)) != len(filled):
+        fail("an intent is quoted twice")
+
+
 def _check_respond(
     subject: Solver, label: str, instance: AuctionInstance, seeds: Sequence[int], failures: list[Failure]
 ) -> None:
     """The open-bid hook, shown the baseline's bids: ``None`` or valid solutions, the same for the same seed."""
     from solvers.baseline import BaselineSolver
 
-    where = instance.id or "instance"
     rival = BaselineSolver()
     rival.reset(seed=0)
     bids = [Submission(solver="rival", solutions=tuple(rival.solve(instance)))]
-    for seed in seeds:
-        answers = []
-        for _ in range(2):
-            try:
-                subject.reset(seed=seed)
-                answer = subject.respond(instance, bids)
-            except Exception as error:
-                failures.append(Failure(check="respond", instance=where, seed=seed, reason=f"raised {_show(error)}"))
-                return
-            if answer is not None and (
-                not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer)
-            ):
-                reason = f"returned {type(answer).__name__}, not None or a list of auction.Solution"
-                failures.append(Failure(check="respond", instance=where, seed=seed, reason=reason))
-                return
-            answers.append(None if answer is None else [solution_to_json(item) for item in answer])
-            for verdict in validate_submission(instance, Submission(solver=label, solutions=tuple(answer or ()))):
-                if not verdict.valid:
-                    reason = f"solution {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}"
-                    failures.append(Failure(check="respond", instance=where, seed=seed, reason=reason))
-        if answers[0] != answers[1]:
-            failures.append(Failure(check="respond", instance=where, seed=seed, reason="the same seed, other answers"))
+    call = functools.partial(subject.respond, instance, bids)
+    _check_hook("respond", call, subject, label, instance, seeds, failures, may_keep=True)
 
 
 def _check_fill(
     subject: Solver, label: str, instance: AuctionInstance, seeds: Sequence[int], failures: list[Failure]
 ) -> None:
     """The filler's hook, on the intents at their limits (a curve at its end): valid solutions, deterministic."""
-    where = instance.id or "instance"
-    for seed in seeds:
-        answers = []
-        for _ in range(2):
-            try:
-                subject.reset(seed=seed)
-                answer: object = subject.fill(instance)
-            except Exception as error:
-                failures.append(Failure(check="fill", instance=where, seed=seed, reason=f"raised {_show(error)}"))
-                return
-            if not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer):
-                reason = f"returned {type(answer).__name__}, not a list of auction.Solution"
-                failures.append(Failure(check="fill", instance=where, seed=seed, reason=reason))
-                return
-            answers.append([json.dumps(solution_to_json(item), sort_keys=True) for item in answer])
-            for verdict in validate_submission(instance, Submission(solver=label, solutions=tuple(answer))):
-                if not verdict.valid:
-                    reason = f"solution {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}"
-                    failures.append(Failure(check="fill", instance=where, seed=seed, reason=reason))
-        if answers[0] != answers[1]:
-            failures.append(Failure(check="fill", instance=where, seed=seed, reason="the same seed, other fills"))
+    _check_hook("fill", functools.partial(subject.fill, instance), subject, label, instance, seeds, failures)
 
 
 def _check_quote(
     subject: Solver, label: str, instance: AuctionInstance, seeds: Sequence[int], failures: list[Failure]
 ) -> None:
     """The continuous market's hook: one-intent solutions, no intent twice, each valid alone, deterministic."""
-    where = instance.id or "instance"
-    for seed in seeds:
-
-        def fail(reason: str, seed: int = seed) -> None:
-            failures.append(Failure(check="quote", instance=where, seed=seed, reason=reason))
-
-        answers = []
-        quotes: list[Solution] = []
-        for _ in range(2):
-            try:
-                subject.reset(seed=seed)
-                answer: object = subject.quote(instance)
-            except Exception as error:
-                fail(f"raised {_show(error)}")
-                return
-            if not isinstance(answer, list) or not all(isinstance(item, Solution) for item in answer):
-                fail(f"returned {type(answer).__name__}, not a list of auction.Solution")
-                return
-            quotes = answer
-            answers.append([json.dumps(solution_to_json(item), sort_keys=True) for item in quotes])
-        ids = [quote.id for quote in quotes]
-        if len(set(ids)) != len(ids):
-            fail("two quotes share an id")
-        filled = [trade.order for quote in quotes for trade in quote.trades]
-        if any(len(quote.trades) != 1 for quote in quotes):
-            fail("a quote must fill exactly one intent (continuous execution has no batch)")
-        elif len(set(filled)) != len(filled):
-            fail("an intent is quoted twice")
-        for quote in quotes:
-            for verdict in validate_submission(instance, Submission(solver=label, solutions=(quote,))):
-                if not verdict.valid:
-                    fail(f"quote {verdict.solution_id!r} is invalid ({verdict.reason}): {verdict.message}")
-        if answers[0] != answers[1]:
-            fail("the same seed, other quotes")
+    call = functools.partial(subject.quote, instance)
+    _check_hook("quote", call, subject, label, instance, seeds, failures, alone=True)
 
 
 def _solve(subject: Solver, instance: AuctionInstance, seed: int, fail: _Fail) -> tuple[list[Solution] | None, float]:
