@@ -281,20 +281,20 @@ def check_solver(
     traits = getattr(subject, "traits", None)
     declared_limit = traits.time_limit_s if isinstance(traits, Traits) else Traits().time_limit_s
     limit = time_limit_s if time_limit_s is not None else declared_limit
+    kind = Solver if subject is None else type(subject)  # which optional hooks it overrides
+    hooks = ("respond", "fill", "quote")
+    responds, fills, quotes = (getattr(kind, hook) is not getattr(Solver, hook) for hook in hooks)
     if subject is not None:
         _check_interface(subject, failures)
         for instance in default_instances() if instances is None else instances:
             _check_instance(subject, label, instance, seeds, limit, failures, runs)
-            if type(subject).respond is not Solver.respond:
+            if responds:
                 _check_respond(subject, label, instance, seeds, failures)
-            if type(subject).fill is not Solver.fill:
+            if fills:
                 _check_fill(subject, label, instance, seeds, failures)
-            if type(subject).quote is not Solver.quote:
+            if quotes:
                 _check_quote(subject, label, instance, seeds, failures)
     unique = tuple(dict.fromkeys(failures))  # the same problem found twice is listed once
-    responds = subject is not None and type(subject).respond is not Solver.respond
-    fills = subject is not None and type(subject).fill is not Solver.fill
-    quotes = subject is not None and type(subject).quote is not Solver.quote
     report = ConformanceReport(
         solver=label,
         time_limit_s=limit,
