@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
@@ -889,7 +891,7 @@ def instance_to_json(instance: AuctionInstance, *, plain_addresses: bool | None 
         tokens[key(asset)] = {**entry, **extras.tokens.get(asset, {})}
     data["tokens"] = tokens
     data["liquidity"] = [
-        _liquidity_json(item, key, extras.liquidity.get(item.id, {})) for item in instance.liquidity.values()
+        _liquidity_json(item, key, extras.liquidity.get(item.id, {}), plain) for item in instance.liquidity.values()
     ]
     data["liquidity"].extend(dict(item) for item in extras.unread_liquidity)
     if instance.deadline is not None:
@@ -898,7 +900,38 @@ def instance_to_json(instance: AuctionInstance, *, plain_addresses: bool | None 
     return data
 
 
-def _liquidity_json(item: Liquidity, key: Any, kept: Mapping[str, Any]) -> dict[str, Any]:
+_WRITTEN_CACHE_SIZE: Final = 8192
+"""Liquidity entries whose written JSON is remembered (a tournament writes the same untouched pools every auction)."""
+
+_written: OrderedDict[tuple[int, bool], tuple[Liquidity, str]] = OrderedDict()
+_written_lock = threading.Lock()
+
+
+def _written_liquidity(item: Liquidity, key: Any, plain: bool) -> dict[str, Any]:
+    """The liquidity's JSON, from a bounded cache of its text.
+
+    Liquidity values are immutable, so an entry stays right; the text is parsed afresh for every caller,
+    so no caller shares, or can change, what the cache holds.
+    """
+    cache_key = (id(item), plain)
+    with _written_lock:
+        hit = _written.get(cache_key)
+        if hit is not None and hit[0] is item:
+            _written.move_to_end(cache_key)
+            parsed: dict[str, Any] = json.loads(hit[1])
+            return parsed
+    data: dict[str, Any] = _write_liquidity(item, key).model_dump(mode="json", by_alias=True)
+    with _written_lock:
+        # The entry holds the item itself, so its id cannot be reused by another object while cached.
+        _written[cache_key] = (item, json.dumps(data, separators=(",", ":")))
+        if len(_written) > _WRITTEN_CACHE_SIZE:
+            _written.popitem(last=False)
+    return data
+
+
+def _liquidity_json(item: Liquidity, key: Any, kept: Mapping[str, Any], plain: bool) -> dict[str, Any]:
+    if not kept:
+        return _written_liquidity(item, key, plain)
     data: dict[str, Any] = _write_liquidity(item, key).model_dump(mode="json", by_alias=True)
     data.update({name: value for name, value in kept.items() if name != _BPT_KEY})
     if _BPT_KEY in kept:

@@ -42,6 +42,7 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final, Literal, TypeVar
 
 from intents.errors import InvalidSignature, short_uid
@@ -164,12 +165,102 @@ def _signable(intent: SwapIntent | BundleIntent) -> Any:
     return encode_typed_data(full_message=typed_data(intent))
 
 
-def digest(intent: SwapIntent | BundleIntent) -> bytes:
-    """The 32-byte EIP-712 hash of an intent: ``keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message))``."""
+def _encode_type(primary: str, types: dict[str, list[dict[str, str]]]) -> bytes:
+    """EIP-712 ``encodeType``: the primary type's signature, then its referenced types sorted by name."""
+
+    def signature(name: str) -> str:
+        members = ",".join(f"{field['type']} {field['name']}" for field in types[name])
+        return f"{name}({members})"
+
+    referenced = sorted(name for name in types if name != primary)
+    return "".join(signature(name) for name in (primary, *referenced)).encode()
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _address(value: str) -> bytes:
+    return bytes(12) + bytes.fromhex(value[2:])
+
+
+@functools.cache
+def _type_hashes() -> dict[str, bytes]:
     from eth_utils.crypto import keccak  # lazy: keep `import intents` light
 
-    signable = _signable(intent)
-    return bytes(keccak(b"\x19" + signable.version + signable.header + signable.body))
+    return {
+        "Intent": bytes(keccak(_encode_type("Intent", INTENT_TYPES))),
+        "Bundle": bytes(keccak(_encode_type("Bundle", BUNDLE_TYPES))),
+        "Leg": bytes(keccak(_encode_type("Leg", {"Leg": BUNDLE_TYPES["Leg"]}))),
+    }
+
+
+@functools.cache
+def _domain_separator(chain_id: int | None) -> bytes:
+    from eth_utils.crypto import keccak  # lazy: keep `import intents` light
+
+    dom: dict[str, Any] = {"name": DOMAIN_NAME, "version": DOMAIN_VERSION}
+    if chain_id is not None:
+        dom["chainId"] = chain_id
+    type_hash = keccak(_encode_type("EIP712Domain", {"EIP712Domain": _domain_type(dom)}))
+    words = [type_hash, keccak(DOMAIN_NAME.encode()), keccak(DOMAIN_VERSION.encode())]
+    if chain_id is not None:
+        words.append(_word(chain_id))
+    return bytes(keccak(b"".join(words)))
+
+
+def _struct_hash(intent: SwapIntent | BundleIntent) -> bytes:
+    """``hashStruct(message)``, encoded field by field (eth-account's generic encoder is ~50x slower)."""
+    from eth_utils.crypto import keccak  # lazy: keep `import intents` light
+
+    hashes = _type_hashes()
+    receiver = _address(intent.effective_receiver)
+    if isinstance(intent, SwapIntent):
+        words = [
+            hashes["Intent"],
+            _address(intent.owner),
+            keccak(intent.sell.encode()),
+            _word(intent.sell_amount),
+            keccak(intent.buy.encode()),
+            _word(intent.buy_amount),
+            keccak(intent.kind.encode()),
+            _word(int(intent.partially_fillable)),
+            _word(intent.valid_to),
+            receiver,
+            _word(intent.nonce),
+            bytes.fromhex(intent.app_data[2:]),
+        ]
+    else:
+        legs = b"".join(
+            keccak(
+                hashes["Leg"]
+                + keccak(leg.sell.encode())
+                + _word(leg.sell_amount)
+                + keccak(leg.buy.encode())
+                + _word(leg.buy_amount)
+                + keccak(leg.kind.encode())
+            )
+            for leg in intent.legs
+        )
+        words = [hashes["Bundle"], _address(intent.owner), keccak(legs), _word(intent.valid_to), receiver]
+        words.append(_word(intent.nonce))
+    return bytes(keccak(b"".join(words)))
+
+
+def digest(intent: SwapIntent | BundleIntent) -> bytes:
+    """The 32-byte EIP-712 hash of an intent: ``keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(message))``.
+
+    It equals eth-account's ``encode_typed_data`` of :func:`typed_data` (tested), computed directly.
+
+    Examples:
+        >>> intent = SwapIntent(sell="1 DAI@arbitrum", buy="USDC@arbitrum", buy_amount=1)
+        >>> digest(intent).hex()[:16]
+        '34b80935a1ceca91'
+    """
+    from eth_utils.crypto import keccak  # lazy: keep `import intents` light
+
+    chain_id = domain(intent).get("chainId")
+    return bytes(keccak(b"\x19\x01" + _domain_separator(chain_id) + _struct_hash(intent)))
 
 
 def compute_uid(intent: SwapIntent | BundleIntent) -> str:

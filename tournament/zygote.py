@@ -22,6 +22,7 @@ the call is gone. Requests from the tournament: ``{"call", "task", "path"}`` to 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -120,35 +121,43 @@ class _Zygote:
         received = 0
         pending = b""
         open_pipe = True
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            ready, _, _ = select.select([0] + ([reader] if open_pipe else []), [], [], 0.01)
-            if 0 in ready and not self.closed:
-                requests = self.receive()
-                if not requests and self._gone():
-                    os.kill(pid, signal.SIGKILL)
-                for request in requests:
-                    if request.get("stop") == token:
+        # A pidfd turns readable when the child exits, so its end wakes the loop at once; without one
+        # (an old kernel) the loop polls.
+        exited = _pidfd(pid)
+        try:
+            while True:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                watched = [0] + ([reader] if open_pipe else []) + ([exited] if exited is not None else [])
+                ready, _, _ = select.select(watched, [], [], None if exited is not None else 0.01)
+                if 0 in ready and not self.closed:
+                    requests = self.receive()
+                    if not requests and self._gone():
                         os.kill(pid, signal.SIGKILL)
-                    elif "task" in request:
-                        self.queue.append(request)
-            if open_pipe and reader in ready:
-                chunk = os.read(reader, 1 << 16)
-                if not chunk:
-                    open_pipe = False
-                    continue
-                received += len(chunk)
-                if received > MAX_ANSWER_BYTES:
-                    self.send({"call": token, "kind": "overflow"})
-                    os.kill(pid, signal.SIGKILL)
-                    open_pipe = False
-                    continue
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    self.send({"call": token, "kind": "answer", "line": line.decode("utf-8", "replace")})
+                    for request in requests:
+                        if request.get("stop") == token:
+                            os.kill(pid, signal.SIGKILL)
+                        elif "task" in request:
+                            self.queue.append(request)
+                if open_pipe and reader in ready:
+                    chunk = os.read(reader, 1 << 16)
+                    if not chunk:
+                        open_pipe = False
+                        continue
+                    received += len(chunk)
+                    if received > MAX_ANSWER_BYTES:
+                        self.send({"call": token, "kind": "overflow"})
+                        os.kill(pid, signal.SIGKILL)
+                        open_pipe = False
+                        continue
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        self.send({"call": token, "kind": "answer", "line": line.decode("utf-8", "replace")})
+        finally:
+            if exited is not None:
+                os.close(exited)
         if open_pipe:  # what the child wrote just before it exited
             with contextlib.suppress(OSError):
                 os.set_blocking(reader, False)
@@ -181,6 +190,18 @@ class _Zygote:
                         shutil.rmtree(path, ignore_errors=True)
                     else:
                         os.unlink(path)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that turns readable when ``pid`` exits, or ``None`` where the kernel has none."""
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        descriptor: int = opener(pid)
+    except OSError:
+        return None
+    return descriptor
 
 
 def _remember(path: object) -> None:
@@ -242,6 +263,10 @@ def main() -> None:
     for module in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(module)
+    # What is loaded now lives as long as the zygote: out of the collector's sight, a forked call's
+    # collections neither walk it nor write to (and so copy) its pages.
+    gc.collect()
+    gc.freeze()
     zygote = _Zygote(channel)
     zygote.send({"kind": "up"})
     zygote.serve()

@@ -320,3 +320,19 @@ def test_error_paths_are_json_paths(path: str, value: Any, field: str) -> None:
     with pytest.raises(InvalidInstance) as caught:
         instance_from_json(broken(path, value))
     assert caught.value.field.startswith(field), caught.value
+
+
+def test_writing_the_same_liquidity_again_gives_fresh_equal_json_that_callers_cannot_poison() -> None:
+    instance = generate_instance(3, orders=4)
+    first = instance_to_json(instance)
+    expected = json.loads(json.dumps(first))
+    first["liquidity"][0]["tokens"].clear()  # a caller changing what it was given
+    first["liquidity"][1]["id"] = "changed"
+    again = instance_to_json(instance)
+    assert again == expected
+    assert again["liquidity"][0] is not first["liquidity"][0]
+    changed = json.loads(json.dumps(expected))
+    where = next(n for n, item in enumerate(changed["liquidity"]) if item["kind"] == "constantProduct")
+    reserve = next(iter(changed["liquidity"][where]["tokens"].values()))
+    reserve["balance"] = str(int(reserve["balance"]) + 1)
+    assert instance_to_json(instance_from_json(changed))["liquidity"][where] == changed["liquidity"][where]

@@ -165,6 +165,7 @@ def test_non_evm_chains_leave_chain_id_out() -> None:
     intent = swap(sell="cosmos:cosmoshub-4/slip44:118", sell_amount=5)
     assert "chainId" not in domain(intent)
     assert [f["name"] for f in typed_data(intent)["types"]["EIP712Domain"]] == ["name", "version"]
+    assert digest(intent) == eip712_hash(typed_data(intent))
     assert sign(intent, KEY).verify()
 
 
@@ -312,3 +313,68 @@ def test_on_chain_schemes_cannot_be_checked_offline(scheme: str) -> None:
 def test_bad_private_keys() -> None:
     with pytest.raises(InvalidSignature, match="private key"):
         sign(swap(), "0x1234")
+
+
+_CHAINS = st.sampled_from(["ethereum", "arbitrum", "base"])
+
+
+@settings(derandomize=True, deadline=None, max_examples=60)
+@given(
+    sell_chain=_CHAINS,
+    buy_chain=_CHAINS,
+    amount=st.integers(min_value=1, max_value=2**256 - 1),
+    limit=st.integers(min_value=1, max_value=2**256 - 1),
+    nonce=st.integers(min_value=0, max_value=2**256 - 1),
+    valid_to=st.integers(min_value=0, max_value=2**32 - 1),
+    kind=st.sampled_from(["sell", "buy"]),
+    partial=st.booleans(),
+    receiver=st.none() | st.binary(min_size=20, max_size=20).map(lambda raw: "0x" + raw.hex()),
+    app_data=st.binary(min_size=32, max_size=32).map(lambda raw: "0x" + raw.hex()),
+)
+def test_the_direct_digest_equals_eth_accounts_generic_encoder_on_any_swap(
+    sell_chain: str,
+    buy_chain: str,
+    amount: int,
+    limit: int,
+    nonce: int,
+    valid_to: int,
+    kind: str,
+    partial: bool,
+    receiver: str | None,
+    app_data: str,
+) -> None:
+    intent = SwapIntent(
+        sell=f"USDC@{sell_chain}",
+        sell_amount=amount,
+        buy=f"WETH@{buy_chain}",
+        buy_amount=limit,
+        nonce=nonce,
+        valid_to=valid_to,
+        kind=kind,
+        partially_fillable=partial,
+        receiver=receiver,
+        app_data=app_data,
+    )
+    assert digest(intent) == eip712_hash(typed_data(intent))
+
+
+@settings(derandomize=True, deadline=None, max_examples=30)
+@given(
+    legs=st.lists(
+        st.tuples(_CHAINS, st.integers(min_value=1, max_value=2**128), st.sampled_from(["sell", "buy"])),
+        min_size=2,
+        max_size=4,
+    ),
+    nonce=st.integers(min_value=0, max_value=2**256 - 1),
+)
+def test_the_direct_digest_equals_eth_accounts_generic_encoder_on_any_bundle(
+    legs: list[tuple[str, int, str]], nonce: int
+) -> None:
+    intent = BundleIntent(
+        legs=[
+            {"sell": f"DAI@{chain}", "sell_amount": amount, "buy": f"USDC@{chain}", "buy_amount": amount, "kind": kind}
+            for chain, amount, kind in legs
+        ],
+        nonce=nonce,
+    )
+    assert digest(intent) == eip712_hash(typed_data(intent))
