@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
@@ -187,6 +187,8 @@ class LocalExecutor:
         sandbox: A :class:`~tournament.sandbox.Sandbox`, a kind (``"bubblewrap"``, ``"process"``) or ``None``
             for the best one this machine has (:func:`~tournament.sandbox.find_sandbox`).
         hide: Files solvers must not see, such as the results store (masked inside a bubblewrap sandbox).
+        keep_slots: Keep the zygotes between :meth:`run` calls (a Ray actor serving many tasks does), until
+            :meth:`close`; by default each run starts its own and stops them at its end.
 
     Raises:
         InvalidInput: Fewer than one worker, a negative grace, a non-positive startup timeout, or a sandbox
@@ -201,6 +203,7 @@ class LocalExecutor:
         startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
         sandbox: Sandbox | str | None = None,
         hide: Sequence[str] = (),
+        keep_slots: bool = False,
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidInput("workers", f"must be a positive integer, got {workers!r}")
@@ -213,9 +216,17 @@ class LocalExecutor:
         self.startup_timeout_s = startup_timeout_s
         self.sandbox = sandbox if isinstance(sandbox, Sandbox) else find_sandbox(sandbox)
         self.hide = tuple(hide)
+        self.keep_slots = keep_slots
+        self._slots: list[_Slot] = []
 
     def __repr__(self) -> str:
         return f"LocalExecutor(workers={self.workers})"
+
+    def close(self) -> None:
+        """Stop the zygotes kept between runs (``keep_slots``); the next run starts new ones."""
+        for slot in self._slots:
+            _kill_slot(slot)
+        self._slots.clear()
 
     def run(
         self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
@@ -225,8 +236,9 @@ class LocalExecutor:
         results: list[SolveResult | None] = [None] * len(tasks)
         waiting = deque(enumerate(tasks))
         running: list[_Call] = []
-        slots: list[_Slot] = []
+        slots: list[_Slot] = self._slots if self.keep_slots else []
         attempts: dict[int, int] = {}
+        finished = False
         try:
             while waiting or running:
                 while waiting and len(running) < self.workers:
@@ -274,11 +286,14 @@ class LocalExecutor:
                     if follow is not None:
                         _queue(follow(result), waiting, results)
                 slots[:] = [slot for slot in slots if not self._expired(slot)]
+            finished = True
         finally:
             for call in running:
                 self._end(call)
-            for slot in slots:
-                _kill_slot(slot)
+            if not (finished and self.keep_slots):  # a run cut short never leaves a zygote mid-call behind
+                for slot in slots:
+                    _kill_slot(slot)
+                slots.clear()
         return [result for result in results if result is not None]
 
     # ---------------------------------------------------------------------------------- starting calls
@@ -762,29 +777,44 @@ def _import_ray() -> Any:
         raise InvalidInput("executor", _RAY_MISSING) from None
 
 
-def _ray_task(task: SolveTask, grace_s: float) -> SolveResult:
-    """Body of a Ray task: the same isolation as locally, a child process of the Ray worker."""
-    return LocalExecutor(1, grace_s=grace_s).run([task])[0]
+class _RaySlot:
+    """A Ray actor: one worker slot on some node, whose zygote lives as long as the actor does."""
+
+    def __init__(self, grace_s: float) -> None:
+        ray = _import_ray()
+        self.node = str(ray.get_runtime_context().get_node_id())
+        self.executor = LocalExecutor(1, grace_s=grace_s, keep_slots=True)
+
+    def solve(self, task: SolveTask) -> tuple[SolveResult, str]:
+        """The task's result, isolated as locally, and the id of the node that ran it."""
+        return self.executor.run([task])[0], self.node
+
+    def close(self) -> None:
+        """Stop the slot's zygote."""
+        self.executor.close()
 
 
 class RayExecutor:
-    """Runs tasks as Ray tasks, at most ``workers`` at a time; each isolates its solver in a child process.
+    """Runs tasks on a Ray cluster, at most ``workers`` at a time; each isolates its solver in a child process.
 
-    Inside each Ray task a one-worker :class:`LocalExecutor` runs the solver, so limits, outcomes and reasons
-    are those of the local executor, and a solver that crashes or exhausts memory never takes the Ray worker
-    down. The driver adds a safety net: a Ray task that has not answered ``time_limit_s + grace_s +
-    overhead_s`` after submission (waited for with ``ray.wait``/``ray.get`` timeouts) is cancelled with
-    ``ray.cancel(force=True)`` and is ``timed_out``; a Ray task that fails (its worker or node lost) is
-    ``crashed``. Tasks are submitted ``workers`` at a time so that the clock starts near the real start.
+    The executor places ``workers`` one-CPU actors on the cluster (Ray spreads them over the nodes with free
+    CPUs). Each actor is one worker slot: a one-worker :class:`LocalExecutor` that keeps its zygote between
+    tasks, so limits, outcomes and reasons are those of the local executor, a solver that crashes or exhausts
+    memory never takes the actor down, and no task pays for starting a sandbox. The driver adds a safety net:
+    a task that has not answered ``time_limit_s + grace_s + overhead_s`` after submission is ``timed_out`` and
+    its actor is killed and replaced; a task whose actor or node is lost is ``crashed``.
+
+    After :meth:`run`, :attr:`nodes` counts the tasks each node ran.
 
     Ray is imported when :meth:`run` is called; :func:`ray.init` is called with ``address`` unless Ray is
     initialized already. Every node needs ``intent-arena`` and the solver plugins installed.
 
     Args:
-        address: A Ray cluster address (``"auto"``, ``"ray://host:10001"``), or ``None`` for a local Ray.
+        address: A Ray cluster address (``"127.0.0.1:6379"``, ``"auto"``, ``"ray://host:10001"``), or ``None``
+            for a local Ray.
         workers: Tasks in flight at once; by default the cluster's CPU count.
         grace_s: As for :class:`LocalExecutor`.
-        overhead_s: Extra seconds the driver allows for Ray's scheduling and the worker's start.
+        overhead_s: Extra seconds the driver allows for Ray's scheduling and an actor's start.
 
     Raises:
         InvalidInput: ``workers`` is given and less than one.
@@ -804,6 +834,8 @@ class RayExecutor:
         self.workers = workers
         self.grace_s = grace_s
         self.overhead_s = overhead_s
+        self.nodes: Counter[str] = Counter()
+        """Tasks run per Ray node id, in the last :meth:`run`."""
 
     def __repr__(self) -> str:
         return f"RayExecutor(address={self.address!r}, workers={self.workers!r})"
@@ -814,7 +846,7 @@ class RayExecutor:
         """Run every task (and the follow-ups) on Ray; one result per task, in task order (see :class:`Executor`).
 
         Raises:
-            InvalidInput: Ray is not installed (``field`` ``"executor"``).
+            InvalidInput: Ray is not installed, or the cluster cannot be reached (``field`` ``"executor"``).
         """
         ray = _import_ray()
         if not ray.is_initialized():
@@ -824,29 +856,38 @@ class RayExecutor:
                 where = "a local Ray" if self.address is None else f"the Ray cluster at {self.address}"
                 raise InvalidInput("executor", f"cannot start {where}: {describe_error(error)}") from None
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        remote = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
+        actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_RaySlot)
+        self.nodes = Counter()
         results: list[SolveResult | None] = [None] * len(tasks)
         waiting = deque(enumerate(tasks))
-        flying: dict[Any, tuple[int, SolveTask, float, float]] = {}  # ref -> (index, task, submitted, deadline)
+        idle = [actor_class.remote(self.grace_s) for _ in range(workers)]
+        # ref -> (index, task, actor, submitted, deadline)
+        flying: dict[Any, tuple[int, SolveTask, Any, float, float]] = {}
         try:
             while waiting or flying:
-                while waiting and len(flying) < workers:
+                while waiting and idle:
                     index, task = waiting.popleft()
+                    actor = idle.pop()
                     submitted = time.monotonic()
                     deadline = submitted + task.time_limit_s + self.grace_s + self.overhead_s
-                    flying[remote.remote(task, self.grace_s)] = (index, task, submitted, deadline)
-                timeout = max(0.0, min(entry[3] for entry in flying.values()) - time.monotonic())
+                    flying[actor.solve.remote(task)] = (index, task, actor, submitted, deadline)
+                timeout = max(0.0, min(entry[4] for entry in flying.values()) - time.monotonic())
                 ready, _ = ray.wait(list(flying), num_returns=1, timeout=timeout)
                 now = time.monotonic()
                 for ref in list(flying):
-                    index, task, submitted, deadline = flying[ref]
+                    index, task, actor, submitted, deadline = flying[ref]
                     if ref in ready:
                         try:
-                            result: SolveResult = ray.get(ref, timeout=self.overhead_s)
-                        except Exception as error:  # the Ray task failed: its worker or node was lost
+                            result, node = ray.get(ref, timeout=self.overhead_s)
+                            self.nodes[str(node)] += 1
+                            idle.append(actor)
+                        except Exception as error:  # the actor failed: its worker or node was lost
                             result = _lost(task, f"ray: {describe_error(error)}", now - submitted)
+                            _retire(ray, actor)
+                            idle.append(actor_class.remote(self.grace_s))
                     elif now >= deadline:
-                        ray.cancel(ref, force=True)
+                        _retire(ray, actor)
+                        idle.append(actor_class.remote(self.grace_s))
                         result = SolveResult(
                             key=task.key,
                             solver=task.solver,
@@ -863,9 +904,20 @@ class RayExecutor:
                     if follow is not None:
                         _queue(follow(result), waiting, results)
         finally:
-            for ref in flying:
-                ray.cancel(ref, force=True)
+            for _, _, actor, _, _ in flying.values():
+                _retire(ray, actor)
+            closing = [actor.close.remote() for actor in idle]
+            with contextlib.suppress(Exception):  # an actor that does not close in time is killed below
+                ray.wait(closing, num_returns=len(closing), timeout=10.0)
+            for actor in idle:
+                _retire(ray, actor)
         return [result for result in results if result is not None]
+
+
+def _retire(ray: Any, actor: Any) -> None:
+    """Kill an actor (its zygote dies with it: the sandbox ends when its parent does)."""
+    with contextlib.suppress(Exception):
+        ray.kill(actor, no_restart=True)
 
 
 def _lost(task: SolveTask, reason: str, seconds: float) -> SolveResult:

@@ -82,7 +82,10 @@ def tournament_run(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="The top seed.")] = 0,
-    workers: Annotated[int, typer.Option(help="Solver processes (or Ray tasks) at once.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Solver processes at once (default 1), or Ray tasks (default: the cluster's CPUs)."),
+    ] = None,
     store: Annotated[
         str | None, typer.Option(help="Database URL or SQLite file for the results (kept; resumable).")
     ] = None,
@@ -236,7 +239,7 @@ def _play(
     episode_length: int,
     instances: list[Path] | None = None,
     seed: int,
-    workers: int,
+    workers: int | None,
     store: str | None,
     time_limit: float,
     memory_limit: int | None = 2048,
@@ -298,7 +301,9 @@ def _play(
         options = dict(executor_options or {})
         if executor == "local":
             options["hide"] = database.files  # masked in the solvers' sandboxes
-        runner = get_executor(executor, workers=workers, **options)
+        if workers is not None or executor != "ray":
+            options["workers"] = 1 if workers is None else workers
+        runner = get_executor(executor, **options)
         sandbox = getattr(runner, "sandbox", None)
         if sandbox is not None and sandbox.kind == "process":
             from tournament.sandbox import describe
@@ -311,7 +316,12 @@ def _play(
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the workers as Ctrl-C does
     try:
         with bar:
-            return tournament.play(store=database, executor=runner, progress=bar.update)
+            played = tournament.play(store=database, executor=runner, progress=bar.update)
+        nodes = getattr(runner, "nodes", None)
+        if nodes:  # a Ray executor says where the calls ran
+            spread = ", ".join(f"{node[:12]}: {count}" for node, count in sorted(nodes.items()))
+            stderr.print(f"Ray: {sum(nodes.values())} solver calls on {len(nodes)} node(s) ({spread})", highlight=False)
+        return played
     except ArenaError as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:

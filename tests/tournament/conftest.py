@@ -131,14 +131,3 @@ def plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("PYTHONPATH", os.pathsep.join([str(root), *([inherited] if inherited else [])]))
         patch.delenv("ARENA_DISABLE_PLUGINS", raising=False)
         yield root
-
-
-@pytest.fixture(scope="module")
-def local_ray(plugins: Path) -> Iterator[object]:
-    """A local Ray instance with two CPUs whose workers see the test plugins; shut down after the module."""
-    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "intent-arena[ray]")')
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()

@@ -252,10 +252,3 @@ def test_ray_executor_without_ray_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray looks like to import
     with pytest.raises(InvalidInput, match=r'Ray is not installed: pip install "intent-arena\[ray\]"'):
         RayExecutor().run([task(instance, "baseline")])
-
-
-@pytest.mark.slow
-def test_ray_executor_matches_the_local_executor(local_ray: object, instance: AuctionInstance) -> None:
-    tasks = [task(instance, name) for name in ("baseline", "rt_raise", "rt_exit", "rt_quiet")]
-    on_ray = RayExecutor(workers=2).run(tasks)
-    assert without_seconds(on_ray) == without_seconds(LocalExecutor(2).run(tasks))

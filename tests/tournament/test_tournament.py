@@ -15,7 +15,7 @@ import pytest
 from liquidity.errors import InvalidInput
 from solvers import SolverLoadError
 from tournament import ResultStore
-from tournament.runner import LocalExecutor, RayExecutor
+from tournament.runner import LocalExecutor
 from tournament.tournament import Tournament, TournamentConfig, TournamentProgress, episode_seed
 
 BUILT_INS = ["baseline", "split", "batch"]
@@ -208,15 +208,6 @@ def test_ids_and_seeds_depend_on_the_configuration_only() -> None:
     assert first.id == TournamentConfig(solvers=("baseline", "split"), seed=3).id
     assert first.id != TournamentConfig(solvers=("baseline", "split"), seed=4).id
     assert len({episode_seed(3, episode) for episode in range(100)}) == 100
-
-
-@pytest.mark.slow
-def test_ray_runs_a_tournament_like_the_local_executor(local_ray: object, small_runs: dict[int, Any]) -> None:
-    tournament = Tournament(BUILT_INS, **SMALL)
-    with ResultStore.memory() as store:
-        on_ray = tournament.play(store=store, executor=RayExecutor(workers=2))
-        assert contents(store, tournament.id) == small_runs[1][1]
-    assert on_ray == small_runs[1][0]
 
 
 def _count(database: Path, table: str) -> int:
