@@ -3,7 +3,8 @@
 Sections, in order: foundation (loading, quotes, the auction's replay), quality (gap to the convex optimum),
 speed (the two real anchors), scaling (pools and orders), tournament (throughput with 1 and 2 workers), http
 (a solver served over HTTP: overhead and throughput), network (the settlement simulator against ciw and SimPy),
-study (five mechanisms on one seeded flow).
+study (five mechanisms on one seeded flow), ray cluster (a tournament on two Ray nodes started with ``ray
+start``), streaming (peak memory of a 100,000-auction tournament).
 Plain-text tables go to stdout, each figure beside its target with PASS or MISS; ``--json`` prints one JSON
 object with every figure instead. Plots, and the same JSON as ``figures.json``, go to ``--plots`` (default
 ``benchmarks-out/``; ``--no-plots`` writes neither). Progress goes to stderr.
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import foundation, http, network, quality, scaling, speed, study, tournament
+from benchmarks import foundation, http, network, quality, ray_cluster, scaling, speed, streaming, study, tournament
 from benchmarks.common import Check, check_lines
 
 
@@ -82,6 +83,8 @@ def main() -> None:
         ("http", lambda: http.run(args.quick), http),
         ("network", lambda: network.run(args.quick), network),
         ("study", lambda: study.run(args.quick), study),
+        ("ray cluster", lambda: ray_cluster.run(args.quick), ray_cluster),
+        ("streaming", lambda: streaming.run(args.quick), streaming),
     ]
     timings: dict[str, float] = {}
     for name, action, module in sections:

@@ -112,9 +112,17 @@ class Executor(Protocol):
     """Runs tasks and returns their results in task order."""
 
     def run(
-        self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
+        self,
+        tasks: Sequence[SolveTask],
+        progress: Progress | None = None,
+        *,
+        follow: FollowUp | None = None,
+        keep_results: bool = True,
     ) -> list[SolveResult]:
         """One result per task, in task order; ``progress`` is called as each task finishes.
+
+        With ``keep_results=False`` nothing is kept and the list is empty: a caller that reads every result
+        through ``progress`` or ``follow`` (a tournament of any length) keeps memory bounded that way.
 
         ``follow``, when given, is called after ``progress`` with each finished task's result, and the tasks it
         returns are queued behind the waiting ones (their results follow in the order they were queued). A
@@ -229,11 +237,16 @@ class LocalExecutor:
         self._slots.clear()
 
     def run(
-        self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
+        self,
+        tasks: Sequence[SolveTask],
+        progress: Progress | None = None,
+        *,
+        follow: FollowUp | None = None,
+        keep_results: bool = True,
     ) -> list[SolveResult]:
         """Run every task (and the follow-ups); one result per task, in task order (see :class:`Executor`)."""
         path = list(sys.path)
-        results: list[SolveResult | None] = [None] * len(tasks)
+        results = _Results(len(tasks), keep=keep_results)
         waiting = deque(enumerate(tasks))
         running: list[_Call] = []
         slots: list[_Slot] = self._slots if self.keep_slots else []
@@ -294,7 +307,7 @@ class LocalExecutor:
                 for slot in slots:
                     _kill_slot(slot)
                 slots.clear()
-        return [result for result in results if result is not None]
+        return results.collected()
 
     # ---------------------------------------------------------------------------------- starting calls
     def _forks(self, task: SolveTask) -> bool:
@@ -744,13 +757,36 @@ def _kill_marked_once(marker: str) -> None:
             continue
 
 
-def _queue(
-    tasks: Sequence[SolveTask], waiting: deque[tuple[int, SolveTask]], results: list[SolveResult | None]
-) -> None:
+class _Results:
+    """The results of a run, in task order; or, when not kept, only how many places were handed out."""
+
+    def __init__(self, count: int, *, keep: bool) -> None:
+        self.keep = keep
+        self.places = count
+        self.kept: list[SolveResult | None] = [None] * count if keep else []
+
+    def __len__(self) -> int:
+        return self.places
+
+    def __setitem__(self, index: int, result: SolveResult) -> None:
+        if self.keep:
+            self.kept[index] = result
+
+    def add_place(self) -> int:
+        """A place for one more task (a follow-up); its index."""
+        self.places += 1
+        if self.keep:
+            self.kept.append(None)
+        return self.places - 1
+
+    def collected(self) -> list[SolveResult]:
+        return [result for result in self.kept if result is not None]
+
+
+def _queue(tasks: Sequence[SolveTask], waiting: deque[tuple[int, SolveTask]], results: _Results) -> None:
     """Queue follow-up tasks behind the waiting ones, each with a place in the results."""
     for task in tasks:
-        waiting.append((len(results), task))
-        results.append(None)
+        waiting.append((results.add_place(), task))
 
 
 def _exit_reason(exitcode: int | None) -> str:
@@ -841,7 +877,12 @@ class RayExecutor:
         return f"RayExecutor(address={self.address!r}, workers={self.workers!r})"
 
     def run(
-        self, tasks: Sequence[SolveTask], progress: Progress | None = None, *, follow: FollowUp | None = None
+        self,
+        tasks: Sequence[SolveTask],
+        progress: Progress | None = None,
+        *,
+        follow: FollowUp | None = None,
+        keep_results: bool = True,
     ) -> list[SolveResult]:
         """Run every task (and the follow-ups) on Ray; one result per task, in task order (see :class:`Executor`).
 
@@ -858,7 +899,7 @@ class RayExecutor:
         workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_RaySlot)
         self.nodes = Counter()
-        results: list[SolveResult | None] = [None] * len(tasks)
+        results = _Results(len(tasks), keep=keep_results)
         waiting = deque(enumerate(tasks))
         idle = [actor_class.remote(self.grace_s) for _ in range(workers)]
         # ref -> (index, task, actor, submitted, deadline)
@@ -911,7 +952,7 @@ class RayExecutor:
                 ray.wait(closing, num_returns=len(closing), timeout=10.0)
             for actor in idle:
                 _retire(ray, actor)
-        return [result for result in results if result is not None]
+        return results.collected()
 
 
 def _retire(ray: Any, actor: Any) -> None:

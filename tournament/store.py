@@ -318,9 +318,9 @@ class ResultStore:
             return
         raise InvalidInput(
             "store",
-            f"tournament {tournament_id!r} in {self.url} is being played by process {stored['holder']} "
-            f"(since {stored['since']:%Y-%m-%d %H:%M:%S}); the store is in use: wait for that run to end, or "
-            "stop it and run again to resume",
+            f"tournament {tournament_id!r} in {self.url} is locked: process {stored['holder']} has been playing "
+            f"it since {stored['since']:%Y-%m-%d %H:%M:%S}, and two runs of one tournament on one store would "
+            "write the same auctions; wait for that run to end, or stop it and run again to resume",
         )
 
     @_database

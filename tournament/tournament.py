@@ -101,6 +101,8 @@ __all__ = ["REPLAY", "Tournament", "TournamentConfig", "TournamentProgress"]
 _EPISODE_STREAM: Final = 0xE915_0DE5
 """Mixed into the episode seeds so they never coincide with the solver or block streams."""
 
+_RAY_WINDOW: Final = 64
+"""Calls in flight assumed for an executor that does not say how many workers it has (a Ray cluster)."""
 _NETWORK_STREAM: Final = 0x0E7C_A331
 """Mixed into an episode's seed for the seed of its network (queues and dispatch draws)."""
 
@@ -370,35 +372,67 @@ class _Play:
         self.done = 0
 
     def run(self) -> None:
+        """Play the episodes, a bounded window of them at a time, until every auction is settled.
+
+        Episodes are built when they are scheduled, not up front, and forgotten when their last auction
+        settles, so memory stays bounded however many auctions the tournament has. Episodes are independent
+        (each has its own seeds), so the order they run in changes nothing but the wall clock.
+        """
         config = self.config
-        episodes = []
-        for number, first in enumerate(range(0, config.auctions, config.episode_length)):
-            desk = self._desk(number)
-            if self.replays:
-                evolving, market = None, Market.from_instance(self.replays[number])
-            else:
-                evolving = EvolvingMarket(
-                    config.scenario,
-                    seed=episode_seed(config.seed, number),
-                    arbitrage=None if desk is None else desk.rebalance,
-                )
-                market = evolving.new_market()
-            episodes.append(
-                _Episode(
-                    index=number,
-                    first=first,
-                    length=min(config.episode_length, config.auctions - first),
-                    evolving=evolving,
-                    market=market,
-                    carrier=self._carrier(number, market.now),
-                    desk=desk,
-                    racing=self._racing(number),
-                    quotes=self._quotes(number),
-                )
-            )
-        tasks = [task for episode in episodes for task in self._next(episode)]
+        self.unopened = iter(range(len(range(0, config.auctions, config.episode_length))))
+        tasks = self._schedule(self._window())
         if tasks:
-            self.runner.run(tasks, follow=self._finished)
+            self.runner.run(tasks, follow=self._finished, keep_results=False)
+
+    def _window(self) -> int:
+        """How many episodes are open at once: enough to keep every worker busy (each has one open auction)."""
+        workers = getattr(self.runner, "workers", None)
+        calls = workers if isinstance(workers, int) and workers > 0 else _RAY_WINDOW
+        return max(2, -(-2 * calls // len(self.config.solvers)))
+
+    def _schedule(self, count: int) -> list[SolveTask]:
+        """Open up to ``count`` more episodes that still have solver calls to make; their first calls.
+
+        An episode whose auctions are all stored already (a resumed tournament) settles as it opens, and the
+        next one is opened in its place.
+        """
+        tasks: list[SolveTask] = []
+        opened = 0
+        while opened < count:
+            number = next(self.unopened, None)
+            if number is None:
+                break
+            first = self._next(self._episode(number))
+            if first:
+                tasks += first
+                opened += 1
+        return tasks
+
+    def _episode(self, number: int) -> _Episode:
+        """Build episode ``number``: its market, network, arbitrageurs and seeded streams."""
+        config = self.config
+        desk = self._desk(number)
+        if self.replays:
+            evolving, market = None, Market.from_instance(self.replays[number])
+        else:
+            evolving = EvolvingMarket(
+                config.scenario,
+                seed=episode_seed(config.seed, number),
+                arbitrage=None if desk is None else desk.rebalance,
+            )
+            market = evolving.new_market()
+        first = number * config.episode_length
+        return _Episode(
+            index=number,
+            first=first,
+            length=min(config.episode_length, config.auctions - first),
+            evolving=evolving,
+            market=market,
+            carrier=self._carrier(number, market.now),
+            desk=desk,
+            racing=self._racing(number),
+            quotes=self._quotes(number),
+        )
 
     def _carrier(self, episode: int, start: int) -> Carrier | None:
         """The episode's network (its own queues, seeded from the episode; its schedule from ``start``)."""
@@ -563,7 +597,8 @@ class _Play:
             return []
         del self.pending[result.key]
         self._settle(pending)
-        return self._next(pending.episode)
+        following = self._next(pending.episode)
+        return following if following else self._schedule(1)  # the episode is over: open the next one
 
     def _record(self, pending: _Pending, result: SolveResult) -> None:
         """Judge a solver's final answer for the auction and store it."""
@@ -744,6 +779,10 @@ class _Play:
             self._notify(pending, outcome)
         if pending.episode.evolving is not None:
             pending.episode.evolving.end(market)
+        # What the auction needed is in the store now: forgotten here, so memory does not grow with the run.
+        self.stored.pop(pending.index, None)
+        for name in config.solvers:
+            self.outcomes.pop((pending.index, name), None)
         self.done += 1
         self._report("auction", pending.index, resumed=resumed)
 

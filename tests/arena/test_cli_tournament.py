@@ -263,3 +263,47 @@ def test_tournament_run_replays_instance_files(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["tournament", "run", "--instance", str(tmp_path / "nope.json")])
     assert missing.exit_code == 1
     assert "cannot read" in missing.stderr
+
+
+def _count(database: Path, table: str) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+        return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+@pytest.mark.slow
+def test_a_second_concurrent_run_of_one_tournament_on_one_store_stops_on_the_lock(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    arena_command = shutil.which("arena", path=os.path.dirname(sys.executable)) or "arena"
+    store = tmp_path / "runs.db"
+    command = [arena_command, "tournament", "run", "--solvers", "baseline", "--auctions", "30", "--seed", "2"]
+    command += ["--store", str(store), "--quiet"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and first.poll() is None:  # until the first run holds the lock
+            if store.exists():
+                try:
+                    if _count(store, "tournament_locks"):
+                        break
+                except sqlite3.OperationalError:  # the schema is still being made
+                    pass
+            time.sleep(0.05)
+        assert first.poll() is None, "the first run ended before the second could start"
+        second = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        _, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+    assert second.returncode == 1, second.stderr
+    assert f"is locked: process {socket.gethostname()}:{first.pid} has been playing it" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert first.returncode == 0, err
+    assert _count(store, "auctions") == 30  # the first run was not disturbed
+    assert _count(store, "tournament_locks") == 0

@@ -352,7 +352,7 @@ def test_a_tournament_played_elsewhere_is_locked_and_a_dead_holder_is_taken_over
                 text("INSERT INTO tournament_locks VALUES (:id, :holder, CURRENT_TIMESTAMP)"),
                 {"id": tournament.id, "holder": f"{socket.gethostname()}:{sleeper.pid}"},
             )
-        with pytest.raises(InvalidInput, match="the store is in use"):
+        with pytest.raises(InvalidInput, match=r"is locked: process .* has been playing it since"):
             tournament.play(store=str(path))
     finally:
         sleeper.kill()
