@@ -5,6 +5,7 @@ The misbehaving ``rt_*`` solvers are registered as a real plugin by the ``plugin
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import replace
@@ -252,3 +253,36 @@ def test_ray_executor_without_ray_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray looks like to import
     with pytest.raises(InvalidInput, match=r'Ray is not installed: pip install "intent-arena\[ray\]"'):
         RayExecutor().run([task(instance, "baseline")])
+
+
+def test_kept_slots_serve_several_runs_with_one_zygote_until_closed(plugins: Path, instance: AuctionInstance) -> None:
+    executor = LocalExecutor(1, grace_s=GRACE_S, keep_slots=True)
+    if executor.sandbox.kind != "bubblewrap":
+        pytest.skip("zygote slots need bubblewrap")
+    try:
+        first = executor.run([task(instance, "baseline")])
+        zygotes = [slot.process.pid for slot in executor._slots]
+        second = executor.run([task(instance, "rt_quiet"), task(instance, "baseline")])
+        assert [slot.process.pid for slot in executor._slots] == zygotes  # the same zygote served both runs
+        assert len(zygotes) == 1
+        assert without_seconds(first) == without_seconds(second[1:])
+        assert second[0].status == "no_bid"
+    finally:
+        executor.close()
+    assert executor._slots == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(zygotes[0], 0)
+
+
+def test_results_not_kept_still_reach_progress_and_follow_ups(plugins: Path, instance: AuctionInstance) -> None:
+    seen: list[SolveResult] = []
+    followed: list[str] = []
+
+    def follow(result: SolveResult) -> list[SolveTask]:
+        followed.append(result.solver)
+        return [task(instance, "baseline")] if len(followed) == 1 else []
+
+    kept = LocalExecutor(1).run([task(instance, "rt_quiet")], seen.append, follow=follow, keep_results=False)
+    assert kept == []
+    assert [result.solver for result in seen] == ["rt_quiet", "baseline"]
+    assert followed == ["rt_quiet", "baseline"]
