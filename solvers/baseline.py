@@ -86,7 +86,8 @@ class _Router:
     def __init__(self, instance: AuctionInstance, max_hops: int, now: int) -> None:
         self.instance = instance
         self.graph = instance.liquidity
-        self.succ = self.graph.nx.succ
+        # Plain sets: path enumeration asks `b in succ[a]` millions of times, and networkx's views are slower.
+        self.succ = {node: set(neighbours) for node, neighbours in self.graph.nx.succ.items()}
         self.max_hops = max_hops
         self.now = now
         self.base = sorted(self.graph.hubs())
