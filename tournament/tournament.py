@@ -41,6 +41,7 @@ How a tournament runs:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import reprlib
@@ -381,8 +382,12 @@ class _Play:
         config = self.config
         self.unopened = iter(range(len(range(0, config.auctions, config.episode_length))))
         tasks = self._schedule(self._window())
-        if tasks:
+        if not tasks:
+            return
+        if "keep_results" in inspect.signature(self.runner.run).parameters:
             self.runner.run(tasks, follow=self._finished, keep_results=False)
+        else:  # an executor of the protocol's earlier form: it keeps its results, which are not needed here
+            self.runner.run(tasks, follow=self._finished)
 
     def _window(self) -> int:
         """How many episodes are open at once: enough to keep every worker busy (each has one open auction)."""

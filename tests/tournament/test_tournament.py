@@ -333,3 +333,18 @@ def test_replays_that_score_in_different_native_tokens_are_refused(tmp_path: Pat
     with pytest.raises(InvalidInput, match=r"different native tokens: ETH \(mainnet.json\), xDAI \(xdai.json\)"):
         Tournament(["baseline"], instances=[mainnet, xdai])
     assert Tournament(["baseline"], instances=[mainnet, mainnet]).config.auctions == 2
+
+
+def test_an_executor_of_the_protocols_earlier_form_still_plays(small_runs: dict[int, Any]) -> None:
+    class Earlier:
+        """An executor written before ``keep_results``: it keeps every result and returns them."""
+
+        def __init__(self) -> None:
+            self.inner = LocalExecutor(1)
+
+        def run(self, tasks: Any, progress: Any = None, *, follow: Any = None) -> list[Any]:
+            return self.inner.run(tasks, progress, follow=follow)
+
+    with ResultStore.memory() as store:
+        results = Tournament(BUILT_INS, **SMALL).play(store=store, executor=Earlier())
+    assert results == small_runs[1][0]
