@@ -8,7 +8,7 @@ sandboxed zygotes and their calls), and the benchmark prints the peak of that su
 (``ru_maxrss``), and the parent's memory at each tenth of the run, whose slope shows any leak. Target: a peak
 under 2 GB. Quick mode runs 2,000 auctions.
 
-Run alone with ``python -m benchmarks.streaming [--quick]``; it takes about 1.6 hours on this machine at
+Run alone with ``python -m benchmarks.streaming [--quick] [--auctions=N]``; it takes about 1.6 hours on this machine at
 full size.
 """
 
@@ -77,11 +77,11 @@ class _Sampler(threading.Thread):
             self.parent_mb.append(own)
 
 
-def run(quick: bool) -> dict[str, Any]:
-    """Play the long tournament with the sampler on; its figures."""
+def run(quick: bool, auctions: int | None = None) -> dict[str, Any]:
+    """Play the long tournament (``auctions``, by default 100,000; 2,000 when quick) with the sampler on."""
     from tournament import ResultStore, Tournament
 
-    auctions = 2_000 if quick else 100_000
+    auctions = auctions or (2_000 if quick else 100_000)
     tournament = Tournament(["baseline"], auctions=auctions, episode_length=5, seed=9)
     checkpoints: list[tuple[int, float, float]] = []  # (auctions done, seconds, parent MB)
     sampler = _Sampler()
@@ -142,7 +142,8 @@ def checks(figures: Mapping[str, Any]) -> list[Check]:
 
 def main() -> None:
     """Print the figures and the check."""
-    figures = run(quick="--quick" in sys.argv)
+    sized = [argument.split("=", 1)[1] for argument in sys.argv[1:] if argument.startswith("--auctions=")]
+    figures = run(quick="--quick" in sys.argv, auctions=int(sized[0]) if sized else None)
     for line in lines(figures):
         print(line)
     for line in check_lines(checks(figures)):
