@@ -164,3 +164,8 @@ def check_lines(checks: Sequence[Check]) -> list[str]:
         ["figure", "value", "target", "verdict", "note"],
         [[check.name, check.value, check.target, check.verdict, check.note] for check in checks],
     )
+
+
+def print_alone(text: Sequence[str], targets: Sequence[Check]) -> None:
+    """What a benchmark run alone (``python -m benchmarks.<name>``) prints: its lines, then its targets."""
+    print("\n".join([*text, *check_lines(targets)]))

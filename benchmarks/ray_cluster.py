@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Check, check_lines, fmt, table
+from benchmarks.common import Check, fmt, print_alone, table
 
 Checks = dict[str, tuple[bool, str]]
 
@@ -255,10 +255,7 @@ def main() -> None:
         sys.stdout.write("\n" + json.dumps(report) + "\n")
         return
     figures = run(quick="--quick" in sys.argv)
-    for line in lines(figures):
-        print(line)
-    for line in check_lines(checks(figures)):
-        print(line)
+    print_alone(lines(figures), checks(figures))
 
 
 if __name__ == "__main__":

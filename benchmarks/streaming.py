@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks.common import Check, check_lines, fmt, table
+from benchmarks.common import Check, fmt, print_alone, table
 
 PEAK_TARGET_MB: Final = 2048.0
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -144,10 +144,7 @@ def main() -> None:
     """Print the figures and the check."""
     sized = [argument.split("=", 1)[1] for argument in sys.argv[1:] if argument.startswith("--auctions=")]
     figures = run(quick="--quick" in sys.argv, auctions=int(sized[0]) if sized else None)
-    for line in lines(figures):
-        print(line)
-    for line in check_lines(checks(figures)):
-        print(line)
+    print_alone(lines(figures), checks(figures))
 
 
 if __name__ == "__main__":
