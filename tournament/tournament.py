@@ -46,7 +46,7 @@ import json
 import os
 import reprlib
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -370,6 +370,9 @@ class _Play:
         }
         self.stored = {row.auction_index: row.result for row in store.auctions(self.id)}
         self.pending: dict[str, tuple[_Pending, set[str]]] = {}
+        episodes = -(-self.config.auctions // self.config.episode_length)
+        self.unopened: Iterator[int] = iter(range(episodes))
+        """Episodes not built yet, in order (:meth:`_schedule` takes from it)."""
         self.done = 0
 
     def run(self) -> None:
@@ -379,8 +382,6 @@ class _Play:
         settles, so memory stays bounded however many auctions the tournament has. Episodes are independent
         (each has its own seeds), so the order they run in changes nothing but the wall clock.
         """
-        config = self.config
-        self.unopened = iter(range(len(range(0, config.auctions, config.episode_length))))
         tasks = self._schedule(self._window())
         if not tasks:
             return
